@@ -1,0 +1,1 @@
+"""Morgana: the runtime library of Python unikernels (and the host-side tool)."""

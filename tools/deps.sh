@@ -1,0 +1,29 @@
+#!/bin/sh
+# Install what the build and the tests need, idempotently (apt + pip).
+# Usage: tools/deps.sh [build|test|run|arm]   (test implies build)
+set -eu
+what=${1:-test}
+need=""
+have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+want() { for p in "$@"; do have "$p" || need="$need $p"; done; }
+want build-essential pkg-config libffi-dev libxen-dev dpkg-dev python3 python3-venv xz-utils cpio
+case $what in
+  test|run) want qemu-system-x86 iproute2 curl bc busybox-static ;;
+esac
+case $what in
+  test) want dnsmasq-base tcpdump iputils-ping wrk dnsutils ;;
+  arm) want gcc-arm-linux-gnueabihf qemu-system-arm u-boot-tools ;;
+esac
+if [ -n "$need" ]; then
+  echo "deps: installing$need"
+  [ -n "$(find /var/lib/apt/lists -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ] || apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
+fi
+# Python test tools into the project's venv
+V=$(cd "$(dirname "$0")/.." && pwd)/.cache/venv
+if [ ! -x "$V/bin/pytest" ] || [ ! -x "$V/bin/morgana" ]; then
+  python3 -m venv "$V"
+  "$V/bin/pip" install -q --upgrade pip
+  "$V/bin/pip" install -q pytest hypothesis scapy
+  "$V/bin/pip" install -q -e "$(dirname "$0")/.."
+fi
