@@ -2,8 +2,9 @@
 
 
 class Drop(Exception):
-    """A malformed or unwanted input. `reason` names the counter the stack bumps."""
+    """A malformed or unwanted input: Drop("ipv4_bad_csum"). `reason` names the counter
+    the stack bumps in `stack.stats`."""
 
-    def __init__(self, reason):
-        Exception.__init__(self, reason)
-        self.reason = reason
+    @property
+    def reason(self):
+        return self.args[0]
