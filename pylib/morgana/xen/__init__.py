@@ -1,0 +1,1 @@
+# Xen plumbing in Python: validated shared rings, xenstore, xenbus handshake, grants.
