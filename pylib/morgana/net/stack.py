@@ -1,0 +1,342 @@
+"""The direct TCP/IP stack: wires ethernet/arp/ipv4/icmp/udp/tcp/dhcp to one netif.
+
+    stack = Stack(netif, ip='10.0.0.2', netmask='255.255.255.0', gateway='10.0.0.1')
+    stack = Stack(netif, dhcp=True, fallback=('10.0.0.2', '255.255.255.0', None))
+    await stack.start()          # spawns rx/tx/timer tasks; with dhcp waits for a lease
+
+App API (same as socket_stack, see docs/design.md): listen(port, handler),
+await connect(ip, port), udp_listen(port, handler), await udp_send(data, ip, port, src_port).
+
+Contract with TCP (morgana.net.tcp):
+  - constructed as tcp.TCP(ip_output, local_ip_int, stats_dict, isn_secret) once the
+    stack has an address; when the address changes later the stack sets `tcp.local_ip`.
+  - ip_output(proto, dst_ip_int, payload, src_ip_int=None) is synchronous: it queues the
+    frame(s) for the netif, or parks them in the bounded ARP-pending queue; never blocks,
+    never raises for network reasons (drops are counted in stats).
+  - incoming protocol-6 payloads (checksummed, reassembled IP) go to
+    tcp.input(src_ip_int, dst_ip_int, payload_memoryview).
+  - listen(port, handler) -> tcp.listen(port, handler);
+    connect(ip, port) -> await tcp.connect(ip_int, port).
+Every dropped input bumps a counter in `stack.stats` (a plain dict shared with TCP).
+"""
+from morgana import sched
+from morgana.net import Drop, arp, ethernet, icmp, ipv4, udp
+from morgana.net.addr import BROADCAST_MAC, ZERO_MAC, ip_to_int, int_to_ip, netmask_to_prefix
+
+EPHEMERAL_LO = 49152
+TX_QUEUE = 1024
+ICMP_ERRORS_PER_SEC = 100
+
+
+class Stack:
+    def __init__(self, netif, ip=None, netmask="255.255.255.0", gateway=None, dhcp=False,
+                 fallback=None, isn_secret=None, tcp=True):
+        if not dhcp and ip is None:
+            raise ValueError("Stack needs ip=... or dhcp=True")
+        self.netif = netif
+        self.mac = bytes(netif.mac)
+        self.mtu = getattr(netif, "mtu", 1500)
+        self.stats = {}
+        self.ip = 0
+        self.netmask = 0
+        self.gateway = 0
+        self.broadcast = 0xFFFFFFFF
+        self._static = None if dhcp else (ip, netmask, gateway)
+        self._dhcp = dhcp
+        self.fallback = fallback
+        self.dhcp = None  # the DhcpClient, when dhcp=True
+        self.arp = arp.ArpTable()
+        self.frags = ipv4.Reassembler()
+        self.udp_handlers = {}
+        self.tcp = None
+        self._want_tcp = tcp
+        self._isn_secret = isn_secret if isn_secret is not None else _random_secret()
+        self._ident = 0
+        self._ephemeral = EPHEMERAL_LO
+        self._icmp_budget = ICMP_ERRORS_PER_SEC
+        self._txq = sched.Queue(TX_QUEUE)
+        self._tasks = []
+        self.address_changed = sched.Promise()  # woken by the first address (start waits)
+        if self._static:
+            self.set_address(ip, netmask, gateway, announce=False)
+
+    # --- lifecycle ------------------------------------------------------------------
+    async def start(self, timeout=None):
+        self._tasks.append(sched.spawn(self._rx_loop()))
+        self._tasks.append(sched.spawn(self._tx_loop()))
+        self._tasks.append(sched.spawn(self._timer_loop()))
+        if self.ip:
+            self.gratuitous_arp()
+        if self._dhcp:
+            from morgana.net import dhcp
+            self.dhcp = dhcp.DhcpClient(self, fallback=self.fallback)
+            self._tasks.append(sched.spawn(self.dhcp.run()))
+            if timeout is None:
+                await self.address_changed
+            else:
+                await sched.with_timeout(timeout, self.address_changed)
+
+    def stop(self):
+        for t in self._tasks:
+            t.cancel()
+        self._tasks = []
+
+    def set_address(self, ip, netmask="255.255.255.0", gateway=None, announce=True):
+        """Configure (or with ip=None, drop) our address; announces it by gratuitous ARP."""
+        ip = ip_to_int(ip) if ip is not None else 0
+        mask = ip_to_int(netmask) if netmask is not None else 0
+        netmask_to_prefix(mask)  # raises on a non-contiguous mask
+        gw = ip_to_int(gateway) if gateway else 0
+        if gw and ip and (gw & mask) != (ip & mask):
+            raise ValueError("gateway %s is not on %s/%s" % (int_to_ip(gw), int_to_ip(ip),
+                                                            int_to_ip(mask)))
+        changed = ip != self.ip
+        self.ip, self.netmask, self.gateway = ip, mask, gw
+        self.broadcast = (ip | (~mask & 0xFFFFFFFF)) if ip else 0xFFFFFFFF
+        if ip and self._want_tcp:
+            if self.tcp is None:
+                self._make_tcp()
+            elif changed:
+                self.tcp.local_ip = ip
+        if changed and ip and announce:
+            self.gratuitous_arp()
+        if ip and not self.address_changed.done():
+            self.address_changed.wakeup(ip)
+
+    def _make_tcp(self):
+        try:
+            from morgana.net import tcp
+        except ImportError:
+            return  # TCP not built in: UDP/ICMP still work
+        self.tcp = tcp.TCP(self.ip_output, self.ip, self.stats, self._isn_secret)
+
+    # --- app API --------------------------------------------------------------------
+    def listen(self, port, handler):
+        self._need_tcp().listen(port, handler)
+
+    async def connect(self, ip, port):
+        return await self._need_tcp().connect(ip_to_int(ip), port)
+
+    def _need_tcp(self):
+        if self.tcp is None:
+            raise OSError("TCP is not available (no address yet, or tcp module missing)")
+        return self.tcp
+
+    def udp_listen(self, port, handler):
+        if not 0 < port < 65536:
+            raise ValueError("bad UDP port %r" % (port,))
+        if port in self.udp_handlers:
+            raise OSError("UDP port %d already bound" % port)
+        self.udp_handlers[port] = handler
+
+    def udp_unlisten(self, port):
+        self.udp_handlers.pop(port, None)
+
+    async def udp_send(self, data, ip, port, src_port=None):
+        if src_port is None:
+            src_port = self._next_ephemeral()
+        self.udp_output(self.ip, ip_to_int(ip), src_port, port, data)
+
+    def _next_ephemeral(self):
+        p = self._ephemeral
+        self._ephemeral = p + 1 if p < 65535 else EPHEMERAL_LO
+        return p
+
+    # --- output ---------------------------------------------------------------------
+    def _count(self, key, n=1):
+        self.stats[key] = self.stats.get(key, 0) + n
+
+    def udp_output(self, src, dst, sport, dport, data):
+        self.ip_output(udp.PROTO, dst, udp.build(src, dst, sport, dport, data), src)
+
+    def ip_output(self, proto, dst, payload, src=None):
+        if src is None:
+            src = self.ip
+        if dst == 0xFFFFFFFF or dst == self.broadcast:
+            nh, mac = dst, BROADCAST_MAC
+        else:
+            nh = ipv4.next_hop(dst, self.ip, self.netmask, self.gateway)
+            if nh is None:
+                self._count("ipv4_no_route")
+                return
+            mac = self.arp.lookup(nh, sched.now())
+        self._ident = (self._ident + 1) & 0xFFFF
+        try:
+            pkts = ipv4.packets(src, dst, proto, payload, self._ident, self.mtu)
+        except ValueError:
+            self._count("ipv4_tx_too_big")
+            return
+        if mac is not None:
+            for p in pkts:
+                self._send(mac, ethernet.ETH_IPV4, p)
+            return
+        now = sched.now()
+        for p in pkts:
+            r = self.arp.park(nh, p, now)
+            if r == "probe":
+                self._arp_request(nh)
+            elif r == "dropped":
+                self._count("arp_pending_drop")
+
+    def _send(self, dst_mac, ethertype, payload):
+        frame = ethernet.header(dst_mac, self.mac, ethertype) + payload
+        if self._txq.put_nowait(frame):
+            self._count("tx_frames")
+        else:
+            self._count("tx_queue_full")
+
+    def _arp_request(self, ip):
+        self._send(BROADCAST_MAC, ethernet.ETH_ARP,
+                   arp.build(arp.REQUEST, self.mac, self.ip, ZERO_MAC, ip))
+
+    def gratuitous_arp(self):
+        self._count("arp_gratuitous")
+        self._send(BROADCAST_MAC, ethernet.ETH_ARP,
+                   arp.build(arp.REQUEST, self.mac, self.ip, ZERO_MAC, self.ip))
+
+    # --- input ----------------------------------------------------------------------
+    def input(self, frame):
+        """Handle one received frame. Never raises: malformed input is counted."""
+        self._count("rx_frames")
+        try:
+            dst, src, etype, payload = ethernet.parse(frame)
+            if dst != self.mac and dst != BROADCAST_MAC:
+                raise Drop("eth_not_for_us")
+            if etype == ethernet.ETH_IPV4:
+                self._ipv4_input(payload)
+            elif etype == ethernet.ETH_ARP:
+                self._arp_input(payload)
+            else:
+                raise Drop("eth_unknown_type")
+        except Drop as e:
+            self._count(e.reason)
+        except Exception as e:  # a bug must not take the stack down: count and go on
+            self._count("rx_exception")
+            if self.stats["rx_exception"] <= 3:
+                _print_exc(e)
+
+    def _arp_input(self, buf):
+        op, sha, spa, tha, tpa = arp.parse(buf)
+        now = sched.now()
+        if sha == BROADCAST_MAC or ethernet.is_multicast(sha):
+            raise Drop("arp_bad_sender")
+        if self.ip and tpa == self.ip:
+            if spa:
+                self._flush(sha, self.arp.update(spa, sha, now))
+            if op == arp.REQUEST:
+                self._count("arp_replies")
+                self._send(sha, ethernet.ETH_ARP, arp.build(arp.REPLY, self.mac, self.ip, sha, spa))
+        elif spa:
+            if self.ip and spa == self.ip and sha != self.mac:
+                self._count("arp_address_conflict")
+                return
+            self._flush(sha, self.arp.refresh_only(spa, sha, now))
+
+    def _flush(self, mac, pkts):
+        for p in pkts:
+            self._send(mac, ethernet.ETH_IPV4, p)
+
+    def _ipv4_input(self, buf):
+        src, dst, proto, ident, mf, off, ttl, payload = ipv4.parse(buf)
+        bcast = dst == 0xFFFFFFFF or dst == self.broadcast
+        if not bcast and dst != self.ip and self.ip:
+            raise Drop("ipv4_not_for_us")
+        if not self.ip and not (proto == udp.PROTO):
+            raise Drop("ipv4_no_address")  # before DHCP completes only UDP is taken
+        if mf or off:
+            self._count("frag_rx")
+            whole = self.frags.add((src, dst, proto, ident), off, mf, payload, sched.now())
+            ev = self.frags.evicted
+            if ev:
+                self.frags.evicted = 0
+                self._count("frag_evicted", ev)
+            if whole is None:
+                return
+            self._count("frag_reassembled")
+            payload = memoryview(whole)
+            buf = None  # no original packet to quote in ICMP errors
+        self._count("ipv4_rx")
+        if proto == udp.PROTO:
+            self._udp_input(src, dst, payload, bcast, buf)
+        elif proto == ipv4.PROTO_TCP:
+            if bcast or self.tcp is None:
+                raise Drop("tcp_no_listener" if self.tcp is None else "tcp_broadcast")
+            self.tcp.input(src, dst, payload)
+        elif proto == ipv4.PROTO_ICMP:
+            self._icmp_input(src, dst, payload, bcast)
+        else:
+            raise Drop("ipv4_unknown_proto")
+
+    def _icmp_input(self, src, dst, payload, bcast):
+        t, code, msg = icmp.parse(payload)
+        if t == icmp.ECHO_REQUEST:
+            if bcast:
+                raise Drop("icmp_broadcast_echo")
+            self._count("icmp_echo")
+            self.ip_output(ipv4.PROTO_ICMP, src, icmp.echo_reply(msg), self.ip)
+        else:
+            self._count("icmp_other")
+
+    def _udp_input(self, src, dst, payload, bcast, orig):
+        sport, dport, data = udp.parse(payload, src, dst)
+        h = self.udp_handlers.get(dport)
+        if h is None:
+            self._count("udp_no_port")
+            if not bcast and orig is not None and self.ip and self._icmp_budget > 0:
+                self._icmp_budget -= 1
+                self._count("icmp_unreach_sent")
+                self.ip_output(ipv4.PROTO_ICMP, src,
+                               icmp.unreachable(icmp.CODE_PORT_UNREACHABLE, orig), self.ip)
+            return
+        self._count("udp_rx")
+        r = h(bytes(data), int_to_ip(src), sport)
+        if r is not None and hasattr(r, "send"):  # an async handler: run it on its own
+            sched.spawn(r)
+
+    # --- tasks ----------------------------------------------------------------------
+    async def _rx_loop(self):
+        read = self.netif.read
+        while True:
+            frame = await read()
+            self.input(frame)
+
+    async def _tx_loop(self):
+        write = self.netif.write
+        get = self._txq.get
+        while True:
+            frame = await get()
+            try:
+                await write(frame)
+            except OSError:
+                self._count("tx_errors")
+
+    async def _timer_loop(self):
+        while True:
+            await sched.sleep(1.0)
+            now = sched.now()
+            self._icmp_budget = ICMP_ERRORS_PER_SEC
+            reprobe, dropped = self.arp.tick(now)
+            for ip in reprobe:
+                self._arp_request(ip)
+            if dropped:
+                self._count("arp_unresolved_drop", dropped)
+            gone = self.frags.expire(now)
+            if gone:
+                self._count("frag_timeout", gone)
+
+
+def _random_secret():
+    try:
+        import os
+        return int.from_bytes(os.urandom(8), "big")
+    except Exception:
+        return int(sched.now() * 1e6) & 0xFFFFFFFFFFFF
+
+
+def _print_exc(e):
+    import sys
+    if hasattr(sys, "print_exception"):
+        sys.print_exception(e)
+    else:
+        import traceback
+        traceback.print_exception(type(e), e, e.__traceback__)
