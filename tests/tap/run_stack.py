@@ -1,0 +1,108 @@
+# Start our stack over a TAP device, as a process (CPython or MicroPython):
+#   run_stack.py --tap tap0 --ip 10.0.0.2/24 [--gw 10.0.0.1] [--mac 02:..] [--dhcp]
+#                [--fallback 10.0.0.50/24] [--serve-bytes PORT:N]
+# Services: UDP echo on port 7; UDP port 9999 answers "stats" with the stack counters
+# (JSON); with --serve-bytes, each TCP connection to PORT receives N pattern bytes.
+# Prints "READY <ip>" once it has an address. Runs until killed.
+import sys
+import json
+
+from morgana import sched
+from morgana.net.addr import int_to_ip, mac_from_str
+from morgana.net.stack import Stack
+from morgana.net.tap import Tap
+
+
+def _prefix_mask(p):
+    return int_to_ip((0xFFFFFFFF << (32 - int(p))) & 0xFFFFFFFF)
+
+
+def parse_args(argv):
+    opts = {"tap": None, "ip": None, "mask": "255.255.255.0", "gw": None, "mac": None,
+            "dhcp": False, "fallback": None, "serve": None}
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--dhcp":
+            opts["dhcp"] = True
+            i += 1
+            continue
+        if i + 1 >= len(argv):
+            raise SystemExit("missing value for %s" % a)
+        v = argv[i + 1]
+        if a == "--tap":
+            opts["tap"] = v
+        elif a == "--ip":
+            ip, _, p = v.partition("/")
+            opts["ip"] = ip
+            if p:
+                opts["mask"] = _prefix_mask(p)
+        elif a == "--gw":
+            opts["gw"] = v
+        elif a == "--mac":
+            opts["mac"] = mac_from_str(v)
+        elif a == "--fallback":
+            ip, _, p = v.partition("/")
+            opts["fallback"] = (ip, _prefix_mask(p or "24"), None)
+        elif a == "--serve-bytes":
+            port, _, n = v.partition(":")
+            opts["serve"] = (int(port), int(n))
+        else:
+            raise SystemExit("unknown option %s" % a)
+        i += 2
+    if not opts["tap"]:
+        raise SystemExit("--tap NAME is required")
+    return opts
+
+
+PATTERN = bytes(range(256)) * 64  # 16 KiB, repeated
+
+
+async def main(opts):
+    nif = Tap(opts["tap"], mac=opts["mac"])
+    if opts["dhcp"]:
+        st = Stack(nif, dhcp=True, fallback=opts["fallback"])
+    else:
+        st = Stack(nif, ip=opts["ip"], netmask=opts["mask"], gateway=opts["gw"])
+
+    def echo(data, ip, port):
+        st.udp_output(st.ip, st_ip(ip), 7, port, data)
+
+    def control(data, ip, port):
+        if data.strip() == b"stats":
+            s = dict(st.stats)
+            s["_ip"] = int_to_ip(st.ip)
+            s["_tap"] = nif.stats
+            st.udp_output(st.ip, st_ip(ip), 9999, port, json.dumps(s).encode())
+
+    st.udp_listen(7, echo)
+    st.udp_listen(9999, control)
+    await st.start()
+    if opts["serve"] and st.tcp is not None:
+        port, n = opts["serve"]
+
+        async def blast(flow):
+            left = n
+            while left > 0:
+                chunk = PATTERN if left >= len(PATTERN) else PATTERN[:left]
+                await flow.write(chunk)
+                left -= len(chunk)
+            await flow.close()
+
+        st.listen(port, blast)
+    print("READY %s" % int_to_ip(st.ip))
+    try:
+        sys.stdout.flush()
+    except AttributeError:
+        pass
+    while True:
+        await sched.sleep(3600)
+
+
+def st_ip(s):
+    from morgana.net.addr import ip_to_int
+    return ip_to_int(s)
+
+
+if __name__ == "__main__":
+    sched.run(main(parse_args(sys.argv[1:])))
