@@ -1,0 +1,865 @@
+# One TCP connection: the RFC 9293 state machine, NewReno congestion control (RFC 5681,
+# 6582), RTO (RFC 6298), delayed ACKs, zero-window probes, keep-alive and the RFC 5961
+# checks. The synchronous core (on_segment, on_timer, send_nowait, recv_nowait, shutdown,
+# abort) is driven by morgana.net.tcp.TCP; read/write/close wrap it as awaitables.
+from morgana.net.tcp_wire import FIN, SYN, RST, PSH, ACK, syn_options
+from morgana.net.tcp_rto import RTO
+
+M = 0xFFFFFFFF
+
+CLOSED = 0
+SYN_SENT = 1
+SYN_RCVD = 2
+ESTABLISHED = 3
+FIN_WAIT_1 = 4
+FIN_WAIT_2 = 5
+CLOSE_WAIT = 6
+CLOSING = 7
+LAST_ACK = 8
+TIME_WAIT = 9
+STATE_NAMES = ("CLOSED", "SYN_SENT", "SYN_RCVD", "ESTABLISHED", "FIN_WAIT_1", "FIN_WAIT_2",
+               "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT")
+
+ECONNRESET = 104
+ETIMEDOUT = 110
+ECONNREFUSED = 111
+EPIPE = 32
+
+DELACK = 0.04          # delayed-ACK timer (RFC 9293 says < 0.5 s; Linux uses 40 ms)
+MAX_RETRIES = 12       # data retransmissions before giving up (ETIMEDOUT)
+MAX_SYN_RETRIES = 5    # SYN / SYN-ACK retransmissions
+MAX_PERSIST = 60.0     # zero-window probe interval cap
+FIN_WAIT_2_TIMEOUT = 60.0
+MAX_OOO = 64           # out-of-order segments kept per flow
+CWND_MAX = 1 << 24
+COMPACT = 65536        # drop acked bytes from the send buffer in chunks of at least this
+
+
+def lt(a, b):
+    """a precedes b in sequence space (mod 2**32)."""
+    d = (b - a) & M
+    return 0 < d < 0x80000000
+
+
+def le(a, b):
+    return ((b - a) & M) < 0x80000000
+
+
+class Flow:
+    def __init__(self, tcp, lip, lport, rip, rport, iss, state):
+        self.tcp = tcp
+        self.lip = lip
+        self.lport = lport
+        self.rip = rip
+        self.rport = rport
+        self.key = (rip, rport, lport)
+        self.state = state
+        self.listener = None
+        self.error = 0
+        # send side; sndbuf[sb_off:] holds bytes from buf_seq on (unacked, then unsent)
+        self.iss = iss
+        self.snd_una = iss
+        self.snd_nxt = iss
+        self.snd_max = iss
+        self.snd_wnd = 0
+        self.max_snd_wnd = 0
+        self.snd_wl1 = 0
+        self.snd_wl2 = 0
+        self.snd_ws = 0
+        self.rcv_ws = 0
+        self.snd_ws_ok = False  # both sides agreed on window scaling
+        self.mss = 536
+        self.sndbuf = bytearray()
+        self.sb_off = 0
+        self.buf_seq = (iss + 1) & M
+        self.sndbuf_max = tcp.sndbuf
+        self.fin_queued = False
+        # receive side
+        self.irs = 0
+        self.rcv_nxt = 0
+        self.rcv_adv = 0
+        self.rcvbuf = bytearray()
+        self.rcv_max = tcp.rcvbuf
+        self.ooo = []          # [seq, bytes, fin] sorted by seq
+        self.ooo_bytes = 0
+        self.fin_rcvd = False
+        self.rd_closed = False
+        self.ack_pending = 0
+        # congestion control and timing
+        self.cwnd = 0
+        self.ssthresh = 1 << 30
+        self.dupacks = 0
+        self.in_recovery = False
+        self.recover = iss
+        self.rto = RTO(tcp.min_rto)
+        self.rtt_seq = None
+        self.rtt_t = 0.0
+        self.retries = 0
+        self.persist_n = 0
+        self.keep_idle = tcp.keepalive[0] if tcp.keepalive else None
+        self.keep_intvl = tcp.keepalive[1] if tcp.keepalive else 75.0
+        self.keep_cnt = tcp.keepalive[2] if tcp.keepalive else 9
+        self.keep_probes = 0
+        self.last_rx = tcp.now()
+        # timers: absolute times or None; deadline is their minimum
+        self.t_rexmt = None
+        self.t_delack = None
+        self.t_persist = None
+        self.t_keep = None
+        self.t_2msl = None
+        self.deadline = None
+        # waiting application tasks (sched.Promise)
+        self._rd_wait = None
+        self._wr_wait = None
+        self._conn_wait = None
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    @property
+    def peer(self):
+        r = self.rip
+        return ("%d.%d.%d.%d" % (r >> 24, (r >> 16) & 255, (r >> 8) & 255, r & 255), self.rport)
+
+    def state_name(self):
+        return STATE_NAMES[self.state]
+
+    def _set_mss(self, peer_mss):
+        mss = peer_mss if peer_mss else 536
+        if mss > self.tcp.mss:
+            mss = self.tcp.mss
+        if mss < 64:
+            mss = 64  # a tiny advertised MSS would turn a bulk transfer into a packet storm
+        self.mss = mss
+        self.cwnd = min(10 * mss, max(2 * mss, 14600))  # RFC 6928 initial window
+
+    def _wnd_field(self):
+        # Advertise free receive buffer, never shrinking the right edge already offered.
+        free = self.rcv_max - len(self.rcvbuf)
+        adv = (self.rcv_adv - self.rcv_nxt) & M
+        if adv >= 0x80000000:
+            adv = 0
+        if free < adv:
+            free = adv
+        if free < 0:
+            free = 0
+        if self.state <= SYN_RCVD:
+            f = free if free < 65535 else 65535  # never scaled in SYN segments
+            self.rcv_adv = (self.rcv_nxt + f) & M
+            return f
+        sh = self.rcv_ws
+        f = (free + (1 << sh) - 1) >> sh
+        if f > 65535:
+            f = 65535
+        self.rcv_adv = (self.rcv_nxt + (f << sh)) & M
+        return f
+
+    def _xmit(self, seq, flags, payload=b"", opts=b""):
+        wnd = self._wnd_field()
+        self.tcp._send(self, seq, self.rcv_nxt if flags & ACK else 0, flags, wnd, opts, payload)
+        if flags & ACK:
+            self.ack_pending = 0
+            self.t_delack = None
+
+    def _retime(self):
+        d = None
+        for t in (self.t_rexmt, self.t_delack, self.t_persist, self.t_keep, self.t_2msl):
+            if t is not None and (d is None or t < d):
+                d = t
+        self.deadline = d
+        if d is not None:
+            self.tcp._timer_changed(d)
+
+    def _wake(self, name, exc=None):
+        p = getattr(self, name)
+        if p is not None:
+            setattr(self, name, None)
+            if not p.done():
+                if exc is None:
+                    p.wakeup(None)
+                else:
+                    p.wakeup_exn(exc)
+
+    def _wake_all(self):
+        exc = OSError(self.error) if self.error else None
+        self._wake("_rd_wait", exc)
+        self._wake("_wr_wait", exc)
+        self._wake("_conn_wait", exc)
+
+    def _drop(self, err):
+        """Forget the connection (after RST, timeout, or the end of TIME_WAIT)."""
+        if err and not self.error:
+            self.error = err
+        self.state = CLOSED
+        self.t_rexmt = self.t_delack = self.t_persist = self.t_keep = self.t_2msl = None
+        self.deadline = None
+        self.tcp._remove(self)
+        self._wake_all()
+
+    def _challenge_ack(self):
+        if self.tcp._challenge_ok():
+            self.tcp.count("tcp_challenge_ack")
+            self._xmit(self.snd_nxt, ACK)
+        else:
+            self.tcp.count("tcp_challenge_ack_limited")
+
+    def _enter_time_wait(self):
+        self.state = TIME_WAIT
+        self.t_rexmt = self.t_persist = self.t_keep = None
+        self.t_2msl = self.tcp.now() + 2 * self.tcp.msl
+        self.tcp._time_wait(self)
+
+    # ---- opening -------------------------------------------------------------------------
+
+    def send_syn(self):
+        # SYN (active) or SYN-ACK (passive / simultaneous open); window never scaled here
+        flags = SYN | (ACK if self.state == SYN_RCVD else 0)
+        ws = self.rcv_ws if self.state == SYN_SENT or self.snd_ws_ok else None
+        self._xmit(self.iss, flags, b"", syn_options(self.tcp.mss, ws))
+        self.snd_nxt = (self.iss + 1) & M
+        if lt(self.snd_max, self.snd_nxt):
+            self.snd_max = self.snd_nxt
+        now = self.tcp.now()
+        if self.rtt_seq is None and self.retries == 0:
+            self.rtt_seq = self.iss
+            self.rtt_t = now
+        self.t_rexmt = now + self.rto.value()
+        self._retime()
+
+    def open_passive(self, seg):
+        """A SYN reached a listener: become SYN_RCVD and answer SYN-ACK."""
+        self.irs = seg.seq
+        self.rcv_nxt = (seg.seq + 1) & M
+        self.snd_ws_ok = seg.wscale is not None
+        if self.snd_ws_ok:
+            self.snd_ws = seg.wscale
+            self.rcv_ws = self.tcp.rcv_ws
+        self._set_mss(seg.mss)
+        self.snd_wnd = seg.wnd
+        self.max_snd_wnd = seg.wnd
+        self.snd_wl1 = seg.seq
+        self.snd_wl2 = self.iss
+        self.send_syn()
+
+    def open_active(self):
+        self.snd_ws_ok = True
+        self.rcv_ws = self.tcp.rcv_ws
+        self.send_syn()
+
+    def _in_syn_sent(self, seg):
+        fl = seg.flags
+        if fl & ACK and (le(seg.ack, self.iss) or lt(self.snd_max, seg.ack)):
+            if not fl & RST:
+                self.tcp._send_rst(self.lip, self.rip, self.lport, self.rport, seg.ack, 0, 0)
+            self.tcp.count("tcp_bad_ack")
+            return
+        if fl & RST:
+            if fl & ACK:
+                self._drop(ECONNREFUSED)
+            return
+        if not fl & SYN:
+            return
+        self.irs = seg.seq
+        self.rcv_nxt = (seg.seq + 1) & M
+        if seg.wscale is None:
+            self.snd_ws = self.rcv_ws = 0
+            self.snd_ws_ok = False
+        else:
+            self.snd_ws = seg.wscale
+        self._set_mss(seg.mss)
+        self.snd_wnd = seg.wnd
+        self.max_snd_wnd = seg.wnd
+        self.snd_wl1 = seg.seq
+        if fl & ACK:
+            self.snd_wl2 = seg.ack
+            self._ack_syn(seg.ack)
+            self.state = ESTABLISHED
+            self._xmit(self.snd_nxt, ACK)
+            self._established()
+            self.output()
+        else:
+            # simultaneous open (RFC 9293 3.5, figure 8)
+            self.snd_wl2 = self.iss
+            self.state = SYN_RCVD
+            self.retries = 0
+            self.send_syn()
+
+    def _ack_syn(self, ack):
+        if self.rtt_seq is not None and self.retries == 0:
+            self.rto.sample(self.tcp.now() - self.rtt_t)
+        self.rtt_seq = None
+        self.retries = 0
+        self.rto.backoff = 0
+        self.snd_una = (self.iss + 1) & M
+        self.t_rexmt = None
+        self._retime()
+
+    def _established(self):
+        self.last_rx = self.tcp.now()
+        if self.keep_idle:
+            self.t_keep = self.last_rx + self.keep_idle
+        self.tcp._established(self)
+        self._wake("_conn_wait")
+
+    # ---- input ---------------------------------------------------------------------------
+
+    def _acceptable(self, seq, seglen):
+        rwnd = (self.rcv_adv - self.rcv_nxt) & M
+        if rwnd >= 0x80000000:
+            rwnd = 0
+        free = self.rcv_max - len(self.rcvbuf)
+        if free > rwnd:
+            rwnd = free
+        nxt = self.rcv_nxt
+        if seglen == 0:
+            if rwnd == 0:
+                return seq == nxt
+            return le(nxt, seq) and lt(seq, (nxt + rwnd) & M)
+        if rwnd == 0:
+            return False
+        end = (nxt + rwnd) & M
+        last = (seq + seglen - 1) & M
+        return (le(nxt, seq) and lt(seq, end)) or (le(nxt, last) and lt(last, end))
+
+    def on_segment(self, seg):
+        st = self.state
+        now = self.tcp.now()
+        self.last_rx = now
+        self.keep_probes = 0
+        if st == SYN_SENT:
+            self._in_syn_sent(seg)
+            return
+        fl = seg.flags
+        seq = seg.seq
+        if st == SYN_RCVD and fl & SYN and seq == self.irs:
+            if not fl & ACK:
+                self.send_syn()  # our SYN-ACK was lost: the peer repeated its SYN
+                return
+            # simultaneous open: the peer's SYN-ACK acks our SYN; its SYN is known
+            seq = (seq + 1) & M
+            fl &= ~SYN
+        data = seg.data
+        seglen = len(data) + (1 if fl & SYN else 0) + (1 if fl & FIN else 0)
+        # 1. sequence number check
+        if not self._acceptable(seq, seglen):
+            if not fl & RST:
+                self.tcp.count("tcp_out_of_window")
+                self._xmit(self.snd_nxt, ACK)
+                if st == TIME_WAIT and fl & FIN:
+                    self.t_2msl = now + 2 * self.tcp.msl  # RFC 9293: restart 2MSL
+                    self._retime()
+            return
+        # 2. RST (RFC 5961 3.2): exact match resets, in-window gets a challenge ACK
+        if fl & RST:
+            self.tcp.count("tcp_rst_in")
+            if st == TIME_WAIT:
+                return  # RFC 1337: ignore, TIME_WAIT must run its course
+            if seq == self.rcv_nxt:
+                self._drop(ECONNRESET if st != SYN_RCVD or self.listener is None else 0)
+            else:
+                self._challenge_ack()
+            return
+        # 4. SYN in a synchronized state (RFC 5961 4.2): challenge ACK, never reset
+        if fl & SYN:
+            self.tcp.count("tcp_syn_in_window")
+            self._challenge_ack()
+            return
+        # 5. ACK
+        if not fl & ACK:
+            return
+        ack = seg.ack
+        if st == SYN_RCVD:
+            if lt(self.snd_una, ack) and le(ack, self.snd_max):
+                self._ack_syn(ack)
+                self.state = ESTABLISHED
+                st = ESTABLISHED
+                self.snd_wnd = seg.wnd << self.snd_ws
+                self.max_snd_wnd = self.snd_wnd
+                self.snd_wl1 = seq
+                self.snd_wl2 = ack
+                self._established()
+            else:
+                self.tcp._send_rst(self.lip, self.rip, self.lport, self.rport, ack, 0, 0)
+                return
+        # RFC 5961 5.2: the ACK must lie in [SND.UNA - MAX.SND.WND, SND.MAX]
+        if lt(self.snd_max, ack) or lt(ack, (self.snd_una - self.max_snd_wnd) & M):
+            self.tcp.count("tcp_bad_ack")
+            self._challenge_ack()
+            return
+        wnd = seg.wnd << self.snd_ws
+        if lt(self.snd_una, ack):
+            self._new_ack(ack, now)
+        elif (ack == self.snd_una and not len(data) and not fl & FIN and wnd == self.snd_wnd
+              and self.snd_max != self.snd_una):
+            self._dup_ack(ack)
+        # window update (RFC 9293 3.10.7.4)
+        if lt(self.snd_wl1, seq) or (self.snd_wl1 == seq and le(self.snd_wl2, ack)):
+            self.snd_wnd = wnd
+            self.snd_wl1 = seq
+            self.snd_wl2 = ack
+            if wnd > self.max_snd_wnd:
+                self.max_snd_wnd = wnd
+            if wnd:
+                self.t_persist = None
+                self.persist_n = 0
+        if self.state == CLOSED:
+            return
+        self._fin_acked_transition()
+        if self.state in (CLOSED, TIME_WAIT) and not (fl & FIN or len(data)):
+            self._retime()
+            return
+        # 7. data and 8. FIN
+        if len(data) or fl & FIN:
+            self._rx_data(seq, data, fl & FIN)
+        if self.state != CLOSED:
+            self.output()
+
+    def _fin_acked_transition(self):
+        if not self.fin_queued:
+            return
+        fin_seq = (self.buf_seq + len(self.sndbuf) - self.sb_off) & M
+        if self.snd_una != ((fin_seq + 1) & M):
+            return
+        st = self.state
+        if st == FIN_WAIT_1:
+            self.state = FIN_WAIT_2
+            self.t_2msl = self.tcp.now() + FIN_WAIT_2_TIMEOUT  # never linger forever
+        elif st == CLOSING:
+            self._enter_time_wait()
+        elif st == LAST_ACK:
+            self._drop(0)
+
+    def _new_ack(self, ack, now):
+        acked = (ack - self.snd_una) & M
+        if self.rtt_seq is not None and lt(self.rtt_seq, ack):
+            self.rto.sample(now - self.rtt_t)
+            self.rtt_seq = None
+        held = len(self.sndbuf) - self.sb_off
+        d = (ack - self.buf_seq) & M
+        if d >= 0x80000000:
+            d = 0
+        if d > held:
+            d = held  # the rest is our FIN
+        if d:
+            self.sb_off += d
+            self.buf_seq = (self.buf_seq + d) & M
+            if self.sb_off >= COMPACT and self.sb_off * 2 >= len(self.sndbuf):
+                del self.sndbuf[:self.sb_off]
+                self.sb_off = 0
+        self.snd_una = ack
+        if lt(self.snd_nxt, ack):
+            self.snd_nxt = ack
+        self.retries = 0
+        self.rto.backoff = 0
+        mss = self.mss
+        if self.in_recovery:
+            if le(self.recover, ack):
+                self.in_recovery = False  # full ACK: leave fast recovery (RFC 6582 3.2.3)
+                flight = (self.snd_max - ack) & M
+                self.cwnd = min(self.ssthresh, flight + mss)
+            else:
+                self.tcp.count("tcp_partial_ack")
+                self._retransmit_una()  # partial ACK: the next hole is lost too
+                c = self.cwnd - acked + mss
+                self.cwnd = c if c > mss else mss
+        elif self.cwnd < self.ssthresh:
+            self.cwnd += acked if acked < mss else mss
+        else:
+            self.cwnd += max(1, mss * mss // self.cwnd)
+        if self.cwnd > CWND_MAX:
+            self.cwnd = CWND_MAX
+        self.dupacks = 0
+        self.t_rexmt = None if self.snd_una == self.snd_max else now + self.rto.value()
+        self._wake("_wr_wait")
+
+    def _dup_ack(self, ack):
+        self.dupacks += 1
+        self.tcp.count("tcp_dup_ack")
+        if self.dupacks == 3 and not self.in_recovery and le(self.recover, ack):
+            flight = (self.snd_max - self.snd_una) & M
+            self.ssthresh = max(flight // 2, 2 * self.mss)
+            self.recover = self.snd_max
+            self.in_recovery = True
+            self.tcp.count("tcp_fast_rexmt")
+            self._retransmit_una()
+            self.cwnd = self.ssthresh + 3 * self.mss
+        elif self.dupacks > 3 and self.in_recovery:
+            self.cwnd += self.mss
+
+    def _retransmit_una(self):
+        # resend one segment from SND.UNA without moving SND.NXT; Karn: stop timing
+        self.rtt_seq = None
+        held = len(self.sndbuf) - self.sb_off
+        off = (self.snd_una - self.buf_seq) & M
+        if off > held:
+            return
+        n = held - off
+        if n > self.mss:
+            n = self.mss
+        fin = self.fin_queued and off + n == held
+        if n == 0 and not fin:
+            return
+        p = self.sb_off + off
+        payload = memoryview(self.sndbuf)[p:p + n] if n else b""
+        self.tcp.count("tcp_rexmt")
+        self._xmit(self.snd_una, ACK | (FIN if fin else 0), payload)
+        self.t_rexmt = self.tcp.now() + self.rto.value()
+
+    def _right_edge(self):
+        free = self.rcv_max - len(self.rcvbuf)
+        edge = (self.rcv_nxt + (free if free > 0 else 0)) & M
+        return self.rcv_adv if lt(edge, self.rcv_adv) else edge
+
+    def _rx_data(self, seq, data, fin):
+        if self.fin_rcvd:
+            return  # nothing follows a FIN; its retransmissions were handled as old data
+        nxt = self.rcv_nxt
+        n = len(data)
+        if lt(seq, nxt):
+            cut = (nxt - seq) & M
+            if cut > n:
+                return
+            data = data[cut:]
+            seq = nxt
+            n -= cut
+        edge = self._right_edge()
+        room = (edge - seq) & M
+        if room >= 0x80000000:
+            room = 0
+        if n > room:
+            data = data[:room]
+            n = room
+            fin = 0
+        if seq != nxt:
+            self._store_ooo(seq, data, fin)
+            self._xmit(self.snd_nxt, ACK)  # immediate duplicate ACK drives fast retransmit
+            return
+        if n:
+            if not self.rd_closed:
+                self.rcvbuf += data
+            self.rcv_nxt = (nxt + n) & M
+        if fin:
+            self._rx_fin()
+        filled = False
+        if self.ooo:
+            filled = self._drain_ooo()
+        self._wake("_rd_wait")
+        if self.fin_rcvd or filled:
+            self._xmit(self.snd_nxt, ACK)
+            return
+        self.ack_pending += 1
+        if self.ack_pending >= 2:
+            self._xmit(self.snd_nxt, ACK)  # RFC 9293 / 1122: ack at least every 2nd segment
+        elif self.t_delack is None:
+            self.t_delack = self.tcp.now() + DELACK
+            self._retime()
+
+    def _store_ooo(self, seq, data, fin):
+        self.tcp.count("tcp_ooo")
+        n = len(data)
+        if len(self.ooo) >= MAX_OOO or self.ooo_bytes + n > self.rcv_max:
+            self.tcp.count("tcp_ooo_dropped")
+            return
+        i = 0
+        q = self.ooo
+        while i < len(q) and lt(q[i][0], seq):
+            i += 1
+        if i < len(q) and q[i][0] == seq and len(q[i][1]) >= n:
+            return  # duplicate of something already held
+        if i > 0:
+            prev = q[i - 1]
+            if not prev[2] and ((prev[0] + len(prev[1])) & M) == seq:
+                prev[1] += data  # extends the run before it: one entry per hole
+                prev[2] = fin
+                self.ooo_bytes += n
+                return
+        q.insert(i, [seq, bytearray(data), fin])
+        self.ooo_bytes += n
+
+    def _drain_ooo(self):
+        q = self.ooo
+        moved = False
+        while q and not self.fin_rcvd:
+            seq, d, fin = q[0]
+            if lt(self.rcv_nxt, seq):
+                break
+            q.pop(0)
+            self.ooo_bytes -= len(d)
+            cut = (self.rcv_nxt - seq) & M
+            if cut > len(d):
+                continue
+            if cut < len(d):
+                if not self.rd_closed:
+                    self.rcvbuf += memoryview(d)[cut:]
+                self.rcv_nxt = (self.rcv_nxt + len(d) - cut) & M
+                moved = True
+            if fin:
+                self._rx_fin()
+                moved = True
+        if self.fin_rcvd:
+            self.ooo = []
+            self.ooo_bytes = 0
+        return moved
+
+    def _rx_fin(self):
+        self.rcv_nxt = (self.rcv_nxt + 1) & M
+        self.fin_rcvd = True
+        st = self.state
+        if st == ESTABLISHED:
+            self.state = CLOSE_WAIT
+        elif st == FIN_WAIT_1:
+            self.state = CLOSING  # simultaneous close
+        elif st == FIN_WAIT_2:
+            self._enter_time_wait()
+
+    # ---- output --------------------------------------------------------------------------
+
+    def output(self):
+        """Send whatever the windows allow; arm the retransmit or persist timer."""
+        st = self.state
+        if st < ESTABLISHED or st == FIN_WAIT_2 or st == TIME_WAIT:
+            self._retime()
+            return
+        buf = self.sndbuf
+        held = len(buf) - self.sb_off
+        wnd = self.snd_wnd if self.snd_wnd < self.cwnd else self.cwnd
+        mss = self.mss
+        sent = False
+        while True:
+            off = (self.snd_nxt - self.buf_seq) & M
+            if off > held:
+                break  # FIN already sent
+            room = wnd - ((self.snd_nxt - self.snd_una) & M)
+            n = held - off
+            if n > room:
+                n = room
+            if n > mss:
+                n = mss
+            if n < 0:
+                n = 0
+            fin = self.fin_queued and off + n == held
+            if n == 0 and not fin:
+                break
+            if n < mss and off + n < held and n < (self.max_snd_wnd >> 1):
+                break  # sender SWS avoidance: wait for a useful window
+            flags = ACK
+            if fin:
+                flags |= FIN
+            if n and off + n == held:
+                flags |= PSH
+            p = self.sb_off + off
+            now = self.tcp.now()
+            if self.rtt_seq is None and self.snd_nxt == self.snd_max and n:
+                self.rtt_seq = self.snd_nxt
+                self.rtt_t = now
+            self._xmit(self.snd_nxt, flags, memoryview(buf)[p:p + n] if n else b"")
+            self.snd_nxt = (self.snd_nxt + n + (1 if fin else 0)) & M
+            if lt(self.snd_max, self.snd_nxt):
+                self.snd_max = self.snd_nxt
+            if self.t_rexmt is None:
+                self.t_rexmt = now + self.rto.value()
+            sent = True
+            if fin:
+                break
+        if (not sent and self.snd_wnd == 0 and self.snd_nxt == self.snd_una
+                and self.t_persist is None and self.t_rexmt is None
+                and (held or self.fin_queued)):
+            self.t_persist = self.tcp.now() + self.rto.value()
+        self._retime()
+
+    def _send_ack_now(self):
+        self._xmit(self.snd_nxt, ACK)
+
+    # ---- timers --------------------------------------------------------------------------
+
+    def on_timer(self, now):
+        if self.t_2msl is not None and self.t_2msl <= now:
+            self._drop(0)  # TIME_WAIT over, or FIN_WAIT_2 gave up on the peer
+            return
+        if self.t_rexmt is not None and self.t_rexmt <= now:
+            self.t_rexmt = None
+            self._on_rexmt(now)
+            if self.state == CLOSED:
+                return
+        if self.t_persist is not None and self.t_persist <= now:
+            self._on_persist(now)
+        if self.t_delack is not None and self.t_delack <= now:
+            self._xmit(self.snd_nxt, ACK)
+        if self.t_keep is not None and self.t_keep <= now:
+            self._on_keep(now)
+            if self.state == CLOSED:
+                return
+        self._retime()
+
+    def _on_rexmt(self, now):
+        self.retries += 1
+        self.rto.timeout()
+        self.rtt_seq = None
+        st = self.state
+        if st == SYN_SENT or st == SYN_RCVD:
+            if self.retries > MAX_SYN_RETRIES:
+                self.tcp.count("tcp_syn_timeout")
+                self._drop(ETIMEDOUT)
+                return
+            self.tcp.count("tcp_rexmt")
+            self.send_syn()
+            return
+        if self.snd_una == self.snd_max:
+            return
+        if self.retries > MAX_RETRIES:
+            self.tcp.count("tcp_timeout")
+            self.tcp._send_rst(self.lip, self.rip, self.lport, self.rport, self.snd_nxt, 0, 0)
+            self._drop(ETIMEDOUT)
+            return
+        self.tcp.count("tcp_rto")
+        flight = (self.snd_max - self.snd_una) & M
+        self.ssthresh = max(flight // 2, 2 * self.mss)
+        self.cwnd = self.mss
+        self.in_recovery = False
+        self.dupacks = 0
+        self.recover = self.snd_max
+        self.snd_nxt = self.snd_una  # go back: resend from the first unacked byte
+        self.tcp.count("tcp_rexmt")
+        self.output()
+
+    def _on_persist(self, now):
+        # zero-window probe: an old sequence number makes the peer answer with its window
+        self.tcp.count("tcp_window_probe")
+        self._xmit((self.snd_una - 1) & M, ACK)
+        self.persist_n += 1
+        iv = self.rto.value() * (1 << min(self.persist_n, 10))
+        self.t_persist = now + (iv if iv < MAX_PERSIST else MAX_PERSIST)
+
+    def _on_keep(self, now):
+        idle = now - self.last_rx
+        if self.keep_idle is None or self.state not in (ESTABLISHED, CLOSE_WAIT):
+            self.t_keep = None
+            return
+        if self.keep_probes == 0 and idle < self.keep_idle:
+            self.t_keep = self.last_rx + self.keep_idle  # traffic since: re-arm lazily
+            return
+        if self.keep_probes >= self.keep_cnt:
+            self.tcp.count("tcp_keepalive_timeout")
+            self.tcp._send_rst(self.lip, self.rip, self.lport, self.rport, self.snd_nxt, 0, 0)
+            self._drop(ETIMEDOUT)
+            return
+        self.keep_probes += 1
+        self.tcp.count("tcp_keepalive_probe")
+        self._xmit((self.snd_nxt - 1) & M, ACK)
+        self.t_keep = now + self.keep_intvl
+
+    # ---- synchronous application interface -----------------------------------------------
+
+    def set_keepalive(self, idle, interval=75.0, count=9):
+        """Probe after idle seconds of silence, every interval, abort after count misses."""
+        self.keep_idle = idle
+        self.keep_intvl = interval
+        self.keep_cnt = count
+        if idle and self.state in (ESTABLISHED, CLOSE_WAIT):
+            self.t_keep = self.tcp.now() + idle
+        else:
+            self.t_keep = None
+        self._retime()
+
+    def send_space(self):
+        return self.sndbuf_max - (len(self.sndbuf) - self.sb_off)
+
+    def send_nowait(self, data):
+        """Queue as much of data as fits; returns the number of bytes taken."""
+        if self.error:
+            raise OSError(self.error)
+        if self.fin_queued or self.state not in (ESTABLISHED, CLOSE_WAIT, SYN_SENT, SYN_RCVD):
+            raise OSError(EPIPE)
+        space = self.send_space()
+        if space <= 0:
+            return 0
+        n = len(data)
+        if n > space:
+            n = space
+            data = memoryview(data)[:n]
+        self.sndbuf += data
+        self.output()
+        return n
+
+    def recv_nowait(self, n=None):
+        """Buffered bytes (up to n), b'' at EOF, None when nothing is available yet."""
+        buf = self.rcvbuf
+        if buf:
+            if n is None or n >= len(buf):
+                out = bytes(buf)
+                self.rcvbuf = bytearray()
+            else:
+                out = bytes(buf[:n])
+                del buf[:n]
+            self._window_update()
+            return out
+        if self.error:
+            raise OSError(self.error)
+        if self.fin_rcvd or self.state == CLOSED:
+            return b""
+        return None
+
+    def _window_update(self):
+        if self.state not in (ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2) or self.fin_rcvd:
+            return
+        adv = (self.rcv_adv - self.rcv_nxt) & M
+        if adv >= 0x80000000:
+            adv = 0
+        free = self.rcv_max - len(self.rcvbuf)
+        # receiver SWS avoidance (RFC 1122 4.2.3.3): only announce a worthwhile opening
+        if free - adv >= min(self.rcv_max >> 1, self.tcp.mss):
+            self._xmit(self.snd_nxt, ACK)
+
+    def shutdown(self):
+        """Close our sending side: FIN follows the queued data. Incoming data is then
+        acknowledged and discarded."""
+        st = self.state
+        self.rd_closed = True
+        self.rcvbuf = bytearray()
+        if st == ESTABLISHED:
+            self.state = FIN_WAIT_1
+        elif st == CLOSE_WAIT:
+            self.state = LAST_ACK
+        elif st == SYN_SENT or st == SYN_RCVD:
+            self._drop(0)
+            return
+        else:
+            return
+        self.fin_queued = True
+        self.output()
+
+    def abort(self):
+        """Reset the connection now."""
+        if self.state not in (CLOSED, TIME_WAIT, SYN_SENT):
+            self.tcp._send_rst(self.lip, self.rip, self.lport, self.rport, self.snd_nxt, 0, 0)
+        if self.state != CLOSED:
+            self._drop(ECONNRESET)
+
+    # ---- awaitable application interface -------------------------------------------------
+
+    async def read(self, n=None):
+        """Next bytes from the peer (at most n), b'' at EOF; OSError after a reset."""
+        while True:
+            d = self.recv_nowait(n)
+            if d is not None:
+                return d
+            self._rd_wait = self.tcp.promise()
+            await self._rd_wait
+
+    async def write(self, data):
+        """Queue all of data; waits while the send buffer is full."""
+        mv = memoryview(data)
+        off = 0
+        total = len(mv)
+        while off < total:
+            k = self.send_nowait(mv[off:])
+            off += k
+            if off < total:
+                self._wr_wait = self.tcp.promise()
+                await self._wr_wait
+
+    async def close(self):
+        """Send FIN after the queued data; returns at once (the stack keeps retransmitting)."""
+        self.shutdown()
+
+    def __repr__(self):
+        return "<Flow %s:%d %s>" % (self.peer[0], self.rport, STATE_NAMES[self.state])
