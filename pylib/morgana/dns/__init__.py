@@ -1,0 +1,1 @@
+"""Authoritative DNS: wire format, master-file zones, the answering server."""

@@ -1,0 +1,283 @@
+# Authoritative answers from in-memory zones. handle(query bytes, tcp) -> response bytes or
+# None (dropped). UDP responses are cached by the query bytes after the ID: the answer is a
+# pure function of them, so a repeated question costs one dict lookup and one concatenation.
+import struct
+from morgana.dns import wire
+from morgana.dns.wire import WireError
+
+CD = 0x0010
+MAX_CHAIN = 8      # CNAMEs followed inside the zone before giving up
+OPT_LEN = 11       # root name + type, class, ttl, rdlength
+STAT_NAMES = ("queries", "cached", "dropped", "noerror", "nodata", "nxdomain", "refused",
+              "formerr", "notimp", "badvers", "truncated", "tcp")
+
+
+class DnsServer:
+    def __init__(self, zones, edns_size=1232, cache_max=4096):
+        self.zones = {}
+        for z in zones:
+            self.zones[z.key] = z
+        self.edns_size = edns_size
+        self.cache_max = cache_max
+        self.cache = {}
+        self.stats = {}
+        for k in STAT_NAMES:
+            self.stats[k] = 0
+
+    # ---------------- entry point ----------------
+    def handle(self, q, tcp=False):
+        st = self.stats
+        st["queries"] += 1
+        if not isinstance(q, bytes):
+            q = bytes(q)
+        if len(q) < 12 or q[2] & 0x80:  # no header, or a response: never answer
+            st["dropped"] += 1
+            return None
+        if not tcp:
+            hit = self.cache.get(q[2:])
+            if hit is not None:
+                st["cached"] += 1
+                st[hit[1]] += 1
+                return q[:2] + hit[0]
+        try:
+            tail, kind = self._answer(q, tcp)
+        except WireError:
+            kind = "formerr"
+            tail = self._error_tail(q, wire.FORMERR)
+        st[kind] += 1
+        if not tcp and len(q) <= 512:
+            if len(self.cache) >= self.cache_max:
+                self.cache.clear()  # bounded: a flood of distinct names cannot grow it
+            self.cache[q[2:]] = (tail, kind)
+        return q[:2] + tail
+
+    def _error_tail(self, q, rcode):
+        # header only: the question may be what is wrong
+        flags = wire.QR | (q[2] & 0x78) << 8 | (q[2] << 8 & wire.RD) | rcode
+        return struct.pack(">HHHHH", flags, 0, 0, 0, 0)
+
+    # ---------------- parsing the query ----------------
+    def _answer(self, q, tcp):
+        n = len(q)
+        qflags, qd, an, ns, ar = struct.unpack_from(">HHHHH", q, 2)
+        if (qflags >> 11) & 15 != 0:
+            return self._error_tail(q, wire.NOTIMP), "notimp"
+        if qd != 1 or an or ns:
+            raise WireError("a query holds one question and no answer/authority records")
+        # the question name: no compression pointer can be valid this early in a message
+        off = 12
+        while True:
+            if off >= n:
+                raise WireError("question name runs past the end")
+            l = q[off]
+            if l == 0:
+                break
+            if l > 63:
+                raise WireError("bad label in question")
+            off += l + 1
+            if off - 12 > 254:
+                raise WireError("question name too long")
+        qend = off + 5
+        if qend > n:
+            raise WireError("question runs past the end")
+        qtype = q[off + 1] << 8 | q[off + 2]
+        qclass = q[off + 3] << 8 | q[off + 4]
+        opt = None
+        off = qend
+        for _ in range(ar):
+            name, off = wire.read_name(q, off)
+            if off + 10 > n:
+                raise WireError("additional record runs past the end")
+            t, c, ttl, rdlen = struct.unpack_from(">HHIH", q, off)
+            off += 10 + rdlen
+            if off > n:
+                raise WireError("additional rdata runs past the end")
+            if t == wire.OPT:
+                if opt is not None or name != wire.ROOT:
+                    raise WireError("second OPT or OPT not at the root")
+                opt = (c, ttl)
+        if off != n:
+            raise WireError("trailing bytes after the query")
+        if tcp:
+            limit = 65535
+        elif opt is None:
+            limit = 512
+        else:
+            limit = min(max(opt[0], 512), self.edns_size)
+        flags = wire.QR | (qflags & (wire.RD | CD))
+        if opt is not None and (opt[1] >> 16) & 255 != 0:  # EDNS version we do not speak
+            return self._render(q, qend, flags, wire.BADVERS, (), (), (), opt, limit), "badvers"
+        qname = q[12:qend - 4]
+        zone = self._find_zone(qname.lower()) if qclass == wire.IN else None
+        if zone is None or qtype in (wire.AXFR, wire.IXFR):
+            return self._render(q, qend, flags, wire.REFUSED, (), (), (), opt, limit), "refused"
+        rcode, answer, authority, additional = self.resolve(zone, qname.lower(), qtype)
+        kind = "noerror" if answer else ("nxdomain" if rcode == wire.NXDOMAIN else "nodata")
+        tail = self._render(q, qend, flags | wire.AA, rcode, answer, authority, additional,
+                            opt, limit)
+        if tail[0] & 2:  # TC (high byte of the flags)
+            self.stats["truncated"] += 1
+        return tail, kind
+
+    def _find_zone(self, key):
+        i = 0
+        zones = self.zones
+        while True:
+            z = zones.get(key[i:])
+            if z is not None:
+                return z
+            if key[i] == 0:
+                return None
+            i += key[i] + 1
+
+    # ---------------- answer logic ----------------
+    def resolve(self, zone, key, qtype):
+        """-> (rcode, answer, authority, additional); sections are lists of RRsets
+        [owner, ttl, [rdata...]] paired with their type as (type, rrset)."""
+        answer = []
+        seen = []
+        name = key
+        while True:
+            node = zone.nodes.get(name)
+            if node is None:
+                if seen:
+                    # the chain left the zone's data: NXDOMAIN for the target (RFC 6604)
+                    if not wire.is_subdomain(name, zone.key):
+                        return wire.NOERROR, answer, [], []
+                return wire.NXDOMAIN, answer, self._soa_auth(zone), []
+            if qtype == wire.ANY:
+                for t in node:
+                    answer.append((t, node[t]))
+                break
+            rr = node.get(qtype)
+            if rr is not None:
+                answer.append((qtype, rr))
+                break
+            cn = node.get(wire.CNAME)
+            if cn is None:
+                break
+            answer.append((wire.CNAME, cn))
+            seen.append(name)
+            name = cn[2][0].lower()
+            if len(seen) >= MAX_CHAIN or name in seen:
+                return wire.NOERROR, answer, [], []
+            if not wire.is_subdomain(name, zone.key):
+                return wire.NOERROR, answer, [], []
+        if not answer or (qtype != wire.CNAME and answer[-1][0] == wire.CNAME and
+                          qtype != wire.ANY):
+            return wire.NOERROR, answer, self._soa_auth(zone), []
+        return wire.NOERROR, answer, [], self._additional(zone, answer)
+
+    def _soa_auth(self, zone):
+        # negative caching TTL: min(SOA TTL, SOA minimum) (RFC 2308 section 3)
+        owner, ttl, rdatas = zone.soa
+        minimum = struct.unpack(">I", rdatas[0][-4:])[0]
+        if minimum < ttl:
+            return [(wire.SOA, [owner, minimum, rdatas])]
+        return [(wire.SOA, zone.soa)]
+
+    def _additional(self, zone, answer):
+        add = []
+        done = []
+        for t, rr in answer:
+            if t == wire.NS:
+                skip = 0
+            elif t == wire.MX:
+                skip = 2
+            elif t == wire.SRV:
+                skip = 6
+            else:
+                continue
+            for rd in rr[2]:
+                target = rd[skip:].lower()
+                if target in done:
+                    continue
+                done.append(target)
+                node = zone.nodes.get(target)
+                if node is None:
+                    continue
+                for at in (wire.A, wire.AAAA):
+                    a = node.get(at)
+                    if a is not None:
+                        add.append((at, a))
+        return add
+
+    # ---------------- rendering ----------------
+    def _render(self, q, qend, flags, rcode, answer, authority, additional, opt, limit):
+        """-> the response without its 2-byte ID. Drops the additional section first when
+        it does not fit, then sets TC and keeps only the question."""
+        out = bytearray(12)
+        out += q[12:qend]
+        comp = wire.Compressor()
+        comp.note(q[12:qend - 4], 12)
+        counts = [0, 0, 0]
+        marks = [0, 0, 0]
+        for k, section in ((0, answer), (1, authority), (2, additional)):
+            for t, rr in section:
+                owner, ttl = rr[0], rr[1]
+                for rd in rr[2]:
+                    wire.put_rr(out, comp, owner, t, wire.IN, ttl, rd)
+                    counts[k] += 1
+            marks[k] = len(out)
+        room = limit - (OPT_LEN if opt is not None else 0)
+        if len(out) > room:
+            if marks[1] <= room:
+                out = out[:marks[1]]
+                counts[2] = 0
+            else:
+                out = out[:qend]
+                counts = [0, 0, 0]
+                flags |= wire.TC
+        ar = counts[2]
+        if opt is not None:
+            ar += 1
+            # our payload size; extended rcode bits; DO copied back (RFC 3225)
+            out += struct.pack(">BHHIH", 0, wire.OPT, self.edns_size,
+                               (rcode >> 4) << 24 | (opt[1] & 0x8000), 0)
+        struct.pack_into(">HHHHHH", out, 0, 0, flags | (rcode & 15), 1, counts[0], counts[1], ar)
+        return bytes(out[2:])
+
+    # ---------------- wiring to the network API ----------------
+    def serve(self, stack, port=53, tcp_idle=10.0):
+        """Register the UDP and TCP handlers on a stack (see docs/design.md)."""
+        handle = self.handle
+
+        async def on_udp(data, ip, sport):
+            r = handle(data, False)
+            if r is not None:
+                await stack.udp_send(r, ip, sport, src_port=port)
+
+        async def on_tcp(flow):
+            await self.serve_flow(flow, tcp_idle)
+
+        stack.udp_listen(port, on_udp)
+        stack.listen(port, on_tcp)
+
+    async def serve_flow(self, flow, idle=None):
+        """RFC 7766: 2-byte length framing, several queries per connection, in order."""
+        self.stats["tcp"] += 1
+        buf = b""
+        try:
+            while True:
+                if idle is None:
+                    data = await flow.read()
+                else:
+                    from morgana import sched
+                    try:
+                        data = await sched.with_timeout(idle, flow.read())
+                    except sched.Timeout:
+                        break
+                if not data:
+                    break
+                buf += data
+                while len(buf) >= 2:
+                    ln = buf[0] << 8 | buf[1]
+                    if len(buf) < 2 + ln:
+                        break
+                    r = self.handle(buf[2:2 + ln], True)
+                    buf = buf[2 + ln:]
+                    if r is None:
+                        return  # not a query: hang up rather than guess the framing
+                    await flow.write(struct.pack(">H", len(r)) + r)
+        finally:
+            await flow.close()
