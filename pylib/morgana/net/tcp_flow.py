@@ -443,7 +443,7 @@ class Flow:
             self.sb_off += d
             self.buf_seq = (self.buf_seq + d) & M
             if self.sb_off >= COMPACT and self.sb_off * 2 >= len(self.sndbuf):
-                del self.sndbuf[:self.sb_off]
+                self.sndbuf = self.sndbuf[self.sb_off:]  # MicroPython has no del b[:n]
                 self.sb_off = 0
         self.snd_una = ack
         if lt(self.snd_nxt, ack):
@@ -789,7 +789,7 @@ class Flow:
                 self.rcvbuf = bytearray()
             else:
                 out = bytes(buf[:n])
-                del buf[:n]
+                self.rcvbuf = buf[n:]
             self._window_update()
             return out
         if self.error:
