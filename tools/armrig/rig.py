@@ -1,0 +1,170 @@
+"""Boot Xen 4.17 (Debian armhf) on QEMU's emulated Cortex-A7 and watch the serial line.
+
+Loading without firmware: QEMU's -kernel takes Xen's arm32 image (a zImage) and enters it in
+Hyp mode with the DTB address in r2; every other blob goes into RAM with QEMU's generic
+loader, and the edited DTB tells Xen where each one is.
+
+  python3 tools/armrig/rig.py dom0       Linux dom0 + busybox initramfs runs `xl info`
+  python3 tools/armrig/rig.py dom0less   no dom0: Xen starts a Linux domU from the DTB
+  python3 tools/armrig/rig.py guest K    dom0less with our own kernel image K
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import dtb  # noqa: E402
+import initrd  # noqa: E402
+
+TOP = os.path.dirname(os.path.dirname(HERE))
+ROOT = initrd.ROOT
+WORK = os.path.join(TOP, "build", "arm")
+MACHINE = ["-machine", "virt,virtualization=on,gic-version=2", "-cpu", "cortex-a7",
+           "-m", "1024", "-smp", "1"]
+# RAM is 0x40000000..0x80000000. QEMU puts Xen at +64 KiB and its DTB at +128 MiB; Xen
+# relocates itself to the top of RAM. Modules go from +256 MiB up, 16 MiB apart.
+MODULE_BASE = 0x50000000
+MODULE_STEP = 0x01000000
+XEN_ARGS = "console=dtuart dtuart=/pl011@9000000 bootscrub=0 dom0_mem=384M"
+
+
+def xen_image():
+    return os.path.join(ROOT, "boot", "xen-4.17-armhf")
+
+
+def linux_image():
+    boot = os.path.join(ROOT, "boot")
+    return os.path.join(boot, [f for f in os.listdir(boot) if f.startswith("vmlinuz-")][0])
+
+
+def fetch():
+    subprocess.run([os.path.join(HERE, "fetch.sh")], check=True)
+
+
+class Layout:
+    """Hands out load addresses for modules, one 16 MiB slot each (big ones take more)."""
+
+    def __init__(self):
+        self.next = MODULE_BASE
+        self.loads = []
+
+    def place(self, path):
+        size = os.path.getsize(path)
+        addr = self.next
+        self.next += (size + MODULE_STEP - 1) // MODULE_STEP * MODULE_STEP
+        self.loads.append((path, addr))
+        return addr, size
+
+
+def qemu_args(dtb_path, layout):
+    args = ["qemu-system-arm"] + MACHINE + [
+        "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
+        "-kernel", xen_image(), "-dtb", dtb_path]
+    for path, addr in layout.loads:
+        args += ["-device", "loader,file=%s,addr=0x%x,force-raw=on" % (path, addr)]
+    return args
+
+
+def make_dtb(name, layout, dom0=None, domus=()):
+    """dom0: (kernel, initrd, bootargs) or None; domus: [(name, kernel, initrd|None, args, KiB)]."""
+    os.makedirs(WORK, exist_ok=True)
+    base = dtb.remove_top_node(dtb.dump_machine_dts(MACHINE, WORK), "pcie@")
+    dom0_mods, dom0_args = [], None
+    if dom0:
+        k, rd, dom0_args = dom0
+        dom0_mods.append(dtb.kernel(k, *layout.place(k)))
+        if rd:
+            dom0_mods.append(dtb.ramdisk(rd, *layout.place(rd)))
+    nodes = []
+    for dname, k, rd, args, kib in domus:
+        mods = [dtb.kernel(k, *layout.place(k), bootargs=args)]
+        if rd:
+            mods.append(dtb.ramdisk(rd, *layout.place(rd)))
+        nodes.append(dtb.DomU(dname, kib, mods))
+    text = dtb.add_to_chosen(base, dtb.chosen_dts(XEN_ARGS, dom0_args, dom0_mods, nodes))
+    with open(os.path.join(WORK, name + ".dts"), "w") as f:
+        f.write(text)
+    return dtb.compile_dts(text, os.path.join(WORK, name + ".dtb"))
+
+
+def run(args, until, fail=(), timeout=170, log=None):
+    """Run QEMU; return (matched, seconds, text) once `until` appears on the serial line,
+    a `fail` pattern appears, QEMU exits, or timeout passes. QEMU is always stopped."""
+    t0 = time.time()
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0)
+    os.set_blocking(p.stdout.fileno(), False)
+    buf = b""
+    matched = None
+    try:
+        while time.time() - t0 < timeout:
+            chunk = p.stdout.read(65536)
+            if chunk:
+                buf += chunk
+                if log:
+                    log.write(chunk.decode("latin-1"))
+                    log.flush()
+                text = buf.decode("latin-1")
+                if re.search(until, text):
+                    matched = True
+                    break
+                if any(re.search(f, text) for f in fail):
+                    matched = False
+                    break
+            elif p.poll() is not None:
+                break
+            else:
+                time.sleep(0.2)
+    finally:
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        buf += p.stdout.read() or b""
+    return bool(matched), time.time() - t0, buf.decode("latin-1")
+
+
+FAIL = [r"Panic on CPU", r"Kernel panic", r"\(XEN\) \*\*\*\*\*\*"]
+
+
+def boot_dom0(extra_files=(), until="RIG-DOM0-DONE", timeout=170, log=None):
+    fetch()
+    rd = os.path.join(WORK, "dom0.cpio.gz")
+    os.makedirs(WORK, exist_ok=True)
+    initrd.build("dom0", rd, extra_files)
+    lay = Layout()
+    d = make_dtb("dom0", lay, dom0=(linux_image(), rd, "console=hvc0 earlycon=xenboot"))
+    return run(qemu_args(d, lay), until, FAIL, timeout, log)
+
+
+def boot_dom0less(kernel=None, args="console=ttyAMA0", until="RIG-DOMU-LINUX-OK",
+                  timeout=170, log=None, mem_kib=131072):
+    fetch()
+    os.makedirs(WORK, exist_ok=True)
+    rd = None
+    if kernel is None:
+        kernel = linux_image()
+        rd = os.path.join(WORK, "domu.cpio.gz")
+        initrd.build("domu", rd)
+    lay = Layout()
+    d = make_dtb("dom0less", lay, domus=[("domU1", kernel, rd, args, mem_kib)])
+    return run(qemu_args(d, lay), until, FAIL, timeout, log)
+
+
+if __name__ == "__main__":
+    what = sys.argv[1] if len(sys.argv) > 1 else "dom0"
+    if what == "dom0":
+        ok, secs, _ = boot_dom0(log=sys.stdout)
+    elif what == "dom0less":
+        ok, secs, _ = boot_dom0less(log=sys.stdout)
+    elif what == "guest":
+        ok, secs, _ = boot_dom0less(sys.argv[2], args="", until=sys.argv[3], log=sys.stdout)
+    else:
+        sys.exit(__doc__)
+    print("\nrig: %s %s in %.1f s" % (what, "OK" if ok else "FAILED", secs))
+    sys.exit(0 if ok else 1)
