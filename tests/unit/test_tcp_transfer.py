@@ -44,7 +44,7 @@ def test_heavy_loss_both_directions():
 
 
 def test_window_scaling_allows_large_flight():
-    clock, link, a, b, cf, sf = connected(delay=0.05)  # long fat pipe: 100 ms RTT
+    clock, link, a, b, cf, sf = connected(delay=0.05, tcp={"rcvbuf": 131072})  # 100 ms RTT
     assert cf.snd_ws > 0
     block = pattern(65536)
     total = 8 * len(block)  # the same block repeated keeps memory flat on MicroPython

@@ -44,7 +44,7 @@ class Listener:
 
 class TCP:
     def __init__(self, ip_output, local_ip, stats, isn_secret, mtu=1500, clock=None,
-                 spawn=None, rcvbuf=262144, sndbuf=262144, max_half_open=256,
+                 spawn=None, rcvbuf=262144, sndbuf=131072, max_half_open=256,
                  max_flows=4096, max_time_wait=1024, msl=30.0, min_rto=0.2,
                  challenge_acks_per_sec=100, rsts_per_sec=100, keepalive=None):
         if mtu < 68 + 40:

@@ -138,10 +138,8 @@ class Flow:
         adv = (self.rcv_adv - self.rcv_nxt) & M
         if adv >= 0x80000000:
             adv = 0
-        if free < adv:
-            free = adv
-        if free < 0:
-            free = 0
+        if free - adv < min(self.rcv_max >> 1, self.tcp.mss):
+            free = adv  # receiver SWS avoidance (RFC 1122 4.2.3.3): no small openings
         if self.state <= SYN_RCVD:
             f = free if free < 65535 else 65535  # never scaled in SYN segments
             self.rcv_adv = (self.rcv_nxt + f) & M
@@ -229,6 +227,7 @@ class Flow:
         """A SYN reached a listener: become SYN_RCVD and answer SYN-ACK."""
         self.irs = seg.seq
         self.rcv_nxt = (seg.seq + 1) & M
+        self.rcv_adv = self.rcv_nxt
         self.snd_ws_ok = seg.wscale is not None
         if self.snd_ws_ok:
             self.snd_ws = seg.wscale
@@ -260,6 +259,7 @@ class Flow:
             return
         self.irs = seg.seq
         self.rcv_nxt = (seg.seq + 1) & M
+        self.rcv_adv = self.rcv_nxt
         if seg.wscale is None:
             self.snd_ws = self.rcv_ws = 0
             self.snd_ws_ok = False
@@ -639,8 +639,9 @@ class Flow:
             fin = self.fin_queued and off + n == held
             if n == 0 and not fin:
                 break
-            if n < mss and off + n < held and n < (self.max_snd_wnd >> 1):
-                break  # sender SWS avoidance: wait for a useful window
+            if (n < mss and off + n < held and n < (self.max_snd_wnd >> 1)
+                    and self.snd_nxt != self.snd_una):
+                break  # sender SWS avoidance: an ACK in flight will bring a better window
             flags = ACK
             if fin:
                 flags |= FIN

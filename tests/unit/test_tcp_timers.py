@@ -1,0 +1,137 @@
+# Timers on the fake clock: RFC 6298 estimation and backoff, giving up, zero-window
+# probes, keep-alive.
+from morgana.net import tcp_wire as w
+from morgana.net import tcp_flow as tf
+from morgana.net.tcp_rto import RTO, MIN_RTO, MAX_RTO
+from test_tcp_simlink import connected, IP_A, IP_B
+
+
+def test_rto_estimator_rfc6298():
+    r = RTO(min_rto=0.0)
+    assert r.value() == 1.0  # initial RTO
+    r.sample(0.1)
+    assert abs(r.srtt - 0.1) < 1e-9 and abs(r.rttvar - 0.05) < 1e-9
+    assert abs(r.value() - 0.3) < 1e-9  # srtt + 4 * rttvar
+    r.sample(0.2)
+    assert abs(r.rttvar - (0.75 * 0.05 + 0.25 * 0.1)) < 1e-9
+    assert abs(r.srtt - (0.875 * 0.1 + 0.125 * 0.2)) < 1e-9
+    r2 = RTO()
+    r2.sample(0.001)
+    assert r2.value() == MIN_RTO
+    for _ in range(30):
+        r2.timeout()
+    assert r2.value() == MAX_RTO
+
+
+def test_rtt_measured_from_the_link():
+    clock, link, a, b, cf, sf = connected(delay=0.05)
+    cf.send_nowait(b"a" * 2920)
+    link.run(seconds=1)
+    assert cf.rto.srtt is not None
+    assert 0.09 <= cf.rto.srtt <= 0.15  # 100 ms RTT (+ at most a delayed ACK)
+
+
+def test_rto_backoff_doubles_then_gives_up():
+    clock, link, a, b, cf, sf = connected(delay=0.001)
+    times = []
+
+    def blackhole(src, s):
+        if src == IP_B and len(s.data):
+            times.append(clock.t)
+        return True
+    link.drop_fn = blackhole
+    cf.send_nowait(b"q" * 100)
+    link.run(seconds=2000)
+    gaps = [times[i + 1] - times[i] for i in range(len(times) - 1)]
+    assert len(times) == 1 + tf.MAX_RETRIES
+    for i in range(1, len(gaps)):
+        assert abs(gaps[i] - min(2 * gaps[i - 1], 60.0)) < 1e-6, gaps
+    assert cf.state == tf.CLOSED and cf.error == tf.ETIMEDOUT
+    assert b.stats["tcp_timeout"] == 1
+
+
+def test_rto_retransmission_recovers_after_outage():
+    clock, link, a, b, cf, sf = connected(delay=0.001)
+    outage = [True]
+    link.drop_fn = lambda src, s: outage[0]
+    cf.send_nowait(b"hello")
+    link.run(seconds=3)
+    assert b.stats["tcp_rto"] >= 2
+    outage[0] = False
+    link.run(seconds=10)
+    assert sf.recv_nowait() == b"hello"
+    assert cf.snd_una == cf.snd_max and cf.rto.backoff == 0
+
+
+def test_zero_window_probe_and_reopen():
+    clock, link, a, b, cf, sf = connected(delay=0.001, tcp={"rcvbuf": 8192})
+    link.logging = True
+    data = b"w" * 50000
+    off = cf.send_nowait(data)
+    link.run(seconds=1)
+    assert cf.snd_wnd == 0 and len(sf.rcvbuf) >= 8192
+    del link.log[:]
+    link.run(seconds=30)
+    probes = [s for src, s in link.log if src == IP_B and not len(s.data)]
+    assert len(probes) >= 3 and b.stats["tcp_window_probe"] >= 3
+    assert cf.state == tf.ESTABLISHED  # a peer that answers probes is never dropped
+    # the application drains; the window update is lost, the next probe finds the window
+    link.drop_fn = lambda src, s: src == IP_A and s.wnd > 0 and not link.log.append(0)
+    got = bytearray(sf.recv_nowait())
+    link.drop_fn = None
+    while len(got) < len(data):
+        if off < len(data):
+            off += cf.send_nowait(memoryview(data)[off:])
+        link.run(seconds=1)
+        got += sf.recv_nowait() or b""
+    assert bytes(got) == data
+
+
+def test_persist_intervals_back_off():
+    clock, link, a, b, cf, sf = connected(delay=0.001, tcp={"rcvbuf": 4096})
+    cf.send_nowait(b"p" * 20000)
+    link.run(seconds=1)
+    times = []
+    link.drop_fn = lambda src, s: (src == IP_B and not len(s.data) and times.append(clock.t)) and False
+    link.run(seconds=300)
+    gaps = [times[i + 1] - times[i] for i in range(len(times) - 1)]
+    assert len(gaps) >= 4
+    assert gaps[1] > gaps[0] and gaps[2] > gaps[1]
+    assert max(gaps) <= tf.MAX_PERSIST + 1e-6
+
+
+def test_keepalive_probes_idle_peer_and_survives():
+    clock, link, a, b, cf, sf = connected(delay=0.001)
+    cf.set_keepalive(10.0, 2.0, 3)
+    link.logging = True
+    link.run(seconds=35)
+    probes = [s for src, s in link.log if src == IP_B and s.seq == (cf.snd_nxt - 1) & 0xFFFFFFFF]
+    assert len(probes) == 3  # one per idle period: the peer answers each
+    assert b.stats["tcp_keepalive_probe"] == 3
+    assert cf.state == tf.ESTABLISHED
+
+
+def test_keepalive_detects_dead_peer():
+    clock, link, a, b, cf, sf = connected(delay=0.001)
+    cf.set_keepalive(10.0, 2.0, 3)
+    link.drop_fn = lambda src, s: True  # the peer vanished
+    link.run(seconds=10 + 3 * 2.0 + 1)
+    assert cf.state == tf.CLOSED and cf.error == tf.ETIMEDOUT
+    assert b.stats["tcp_keepalive_probe"] == 3 and b.stats["tcp_keepalive_timeout"] == 1
+
+
+def test_keepalive_default_from_stack():
+    clock, link, a, b, cf, sf = connected(delay=0.001, tcp={"keepalive": (5.0, 1.0, 2)})
+    link.drop_fn = lambda src, s: True
+    link.run(seconds=9)
+    assert cf.state == tf.CLOSED and sf.state == tf.CLOSED
+
+
+def test_timers_idle_when_nothing_to_do():
+    clock, link, a, b, cf, sf = connected(delay=0.001)
+    link.run(seconds=1)
+    assert a.next_deadline() is None and b.next_deadline() is None
+    cf.send_nowait(b"x")
+    assert b.next_deadline() is not None  # retransmission timer armed
+    link.run(seconds=1)
+    assert b.next_deadline() is None
