@@ -8,8 +8,8 @@ App API (same as socket_stack, see docs/design.md): listen(port, handler),
 await connect(ip, port), udp_listen(port, handler), await udp_send(data, ip, port, src_port).
 
 Contract with TCP (morgana.net.tcp):
-  - constructed as tcp.TCP(ip_output, local_ip_int, stats_dict, isn_secret) once the
-    stack has an address; when the address changes later the stack sets `tcp.local_ip`.
+  - constructed as tcp.TCP(ip_output, local_ip_int, stats_dict, isn_secret_bytes, mtu=...)
+    once the stack has an address; when the address changes later the stack sets `tcp.local_ip`.
   - ip_output(proto, dst_ip_int, payload, src_ip_int=None) is synchronous: it queues the
     frame(s) for the netif, or parks them in the bounded ARP-pending queue; never blocks,
     never raises for network reasons (drops are counted in stats).
@@ -108,7 +108,7 @@ class Stack:
             from morgana.net import tcp
         except ImportError:
             return  # TCP not built in: UDP/ICMP still work
-        self.tcp = tcp.TCP(self.ip_output, self.ip, self.stats, self._isn_secret)
+        self.tcp = tcp.TCP(self.ip_output, self.ip, self.stats, self._isn_secret, mtu=self.mtu)
 
     # --- app API --------------------------------------------------------------------
     def listen(self, port, handler):
@@ -326,11 +326,12 @@ class Stack:
 
 
 def _random_secret():
+    # 16 bytes keying TCP's initial sequence numbers (RFC 6528)
     try:
         import os
-        return int.from_bytes(os.urandom(8), "big")
+        return os.urandom(16)
     except Exception:
-        return int(sched.now() * 1e6) & 0xFFFFFFFFFFFF
+        return (int(sched.now() * 1e9) & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big") * 2
 
 
 def _print_exc(e):
