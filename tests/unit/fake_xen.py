@@ -302,3 +302,41 @@ def reset():
 
 
 sys.modules["_xen"] = sys.modules[__name__]
+
+
+class FakePlatform:
+    """morgana.sched platform over the fake (sched.set_platform(fake_xen.platform))."""
+
+    def now_ns(self):
+        return _now[0]
+
+    def wall_ns(self):
+        return wall_ns()
+
+    def wait(self, deadline_ns, rfds, wfds):
+        if rfds or wfds:
+            raise RuntimeError("fake Xen platform has no file descriptors")
+        ports = pending()
+        if ports or deadline_ns == 0:
+            return [], [], ports
+        if deadline_ns is None:
+            # A real guest would sleep forever: in a test that is a hang, so fail.
+            raise RuntimeError("blocked with no timer and no event pending")
+        block(deadline_ns)
+        return [], [], pending()
+
+    def write_console(self, b):
+        console_write(b)
+
+    def exit(self, code):
+        shutdown(0 if code == 0 else 3)
+
+
+platform = FakePlatform()
+
+
+def run(coro):
+    """sched.run(coro) on the fake platform (call reset() and set up backends first)."""
+    from morgana import sched
+    sched.set_platform(platform)
+    return sched.run(coro)
