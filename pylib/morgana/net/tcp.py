@@ -18,8 +18,8 @@ single timer task sleeps until the earliest deadline. Tests pass clock= (a funct
 returning seconds) and call tick() themselves, so nothing ever sleeps for real.
 
 Memory bounds: half-open connections per listener (backlog) and overall (max_half_open;
-the oldest is evicted so a SYN flood cannot lock out real clients), established flows
-(max_flows), TIME_WAIT entries (max_time_wait, the oldest goes first), out-of-order data
+the oldest is evicted so a SYN flood cannot lock out real clients), flows
+(max_flows, all states), TIME_WAIT entries (max_time_wait, the oldest goes first), out-of-order data
 per flow (its receive window), and RST / challenge-ACK rates (RFC 5961 section 7).
 """
 from collections import OrderedDict
@@ -267,7 +267,7 @@ class TCP:
 
     def _syn(self, lst, src, dst, seg):
         key = (src, seg.sport, seg.dport)
-        if len(self.flows) - self.half_open >= self.max_flows:
+        if len(self.flows) >= self.max_flows:
             self.count("tcp_syn_drop_flows")
             return
         if len(lst.half) >= lst.backlog or self.half_open >= self.max_half_open:
