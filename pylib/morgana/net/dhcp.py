@@ -181,6 +181,7 @@ class DhcpClient:
                     self.stack._count("dhcp_fallback")
                     self.stack.set_address(*self.fallback)
                 first = False
+                await sched.sleep(self.retry * 4)  # a NAKing server must not spin us
                 continue
             first = False
             self._bind(info)
