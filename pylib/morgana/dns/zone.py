@@ -7,7 +7,7 @@ from morgana.dns import wire
 
 class ZoneError(ValueError):
     def __init__(self, filename, line, field, msg):
-        ValueError.__init__(self, "%s:%d: %s: %s" % (filename, line, field, msg))
+        super().__init__("%s:%d: %s: %s" % (filename, line, field, msg))
         self.filename = filename
         self.line = line
         self.field = field
@@ -17,7 +17,7 @@ class FieldError(ValueError):
     """Raised by the rdata parsers; the caller adds file and line."""
 
     def __init__(self, field, msg):
-        ValueError.__init__(self, msg)
+        super().__init__(msg)
         self.field = field
 
 
