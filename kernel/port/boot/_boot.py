@@ -1,0 +1,4 @@
+# Boot module of a bare kernel: MicroPython's REPL on the Xen console.
+import _xen
+
+_xen.repl()

@@ -1,0 +1,296 @@
+// The `_xen` module: the small primitives Python drivers and the scheduler are built on
+// (docs/design.md lists them). No policy here: rings, xenstore and devices are Python.
+#include <string.h>
+#include "py/runtime.h"
+#include "py/objarray.h"
+#include "py/objint.h"
+#include "shared/runtime/pyexec.h"
+#include "kernel.h"
+#include "arch.h"
+
+// ---- time and idling
+static mp_obj_t xen_time_ns(void) { return mp_obj_new_int_from_ull(monotonic_ns()); }
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_time_ns_obj, xen_time_ns);
+
+static mp_obj_t xen_wall_ns(void) { return mp_obj_new_int_from_ull(wallclock_ns()); }
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_wall_ns_obj, xen_wall_ns);
+
+static uint64_t get_u64(mp_obj_t o) {
+    if (mp_obj_is_small_int(o))
+        return (uint64_t)MP_OBJ_SMALL_INT_VALUE(o);
+    byte buf[8];
+    mp_obj_int_to_bytes_impl(o, false, sizeof(buf), buf);
+    uint64_t v = 0;
+    for (int i = 7; i >= 0; i--)
+        v = (v << 8) | buf[i];
+    return v;
+}
+
+// block(deadline_ns or None): sleep the domain until an event or the deadline.
+static mp_obj_t xen_block(mp_obj_t deadline) {
+    uint64_t d = deadline == mp_const_none ? 0 : get_u64(deadline);
+    if (deadline != mp_const_none && d == 0)
+        d = 1;                              // 0 means "no deadline" to Xen: already due
+    block_until(d);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(xen_block_obj, xen_block);
+
+static mp_obj_t xen_pending(void) {
+    uint32_t ports[64];
+    mp_obj_t list = mp_obj_new_list(0, NULL);
+    int n;
+    do {
+        n = evtchn_take_pending(ports, 64);
+        for (int i = 0; i < n; i++)
+            mp_obj_list_append(list, MP_OBJ_NEW_SMALL_INT(ports[i]));
+    } while (n == 64);
+    return list;
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_pending_obj, xen_pending);
+
+static mp_obj_t xen_shutdown(mp_obj_t reason) {
+    kernel_shutdown(mp_obj_get_int(reason));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(xen_shutdown_obj, xen_shutdown);
+
+// ---- console
+static mp_obj_t xen_console_write(mp_obj_t data) {
+    mp_buffer_info_t b;
+    mp_get_buffer_raise(data, &b, MP_BUFFER_READ);
+    console_write(b.buf, b.len);
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(xen_console_write_obj, xen_console_write);
+
+static mp_obj_t xen_console_read(void) {
+    char buf[256];
+    int n = console_read(buf, sizeof(buf));
+    return mp_obj_new_bytes((const byte *)buf, n);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_console_read_obj, xen_console_read);
+
+static mp_obj_t xen_repl(void) {
+    pyexec_friendly_repl();
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_repl_obj, xen_repl);
+
+// ---- pages shared with backends
+typedef struct {
+    mp_obj_base_t base;
+    char *va;
+    size_t npages;
+    bool owned;                             // false for the xenstore/console pages
+    mp_obj_t mv, u32, frames;
+} xen_page_obj_t;
+
+static const mp_obj_type_t xen_page_type;
+
+static mp_obj_t page_wrap(char *va, size_t npages, bool owned) {
+    xen_page_obj_t *p = mp_obj_malloc(xen_page_obj_t, &xen_page_type);
+    p->va = va;
+    p->npages = npages;
+    p->owned = owned;
+    size_t bytes = npages * PAGE_SIZE;
+    p->mv = mp_obj_new_memoryview('B' | MP_OBJ_ARRAY_TYPECODE_FLAG_RW, bytes, va);
+    p->u32 = mp_obj_new_memoryview('I' | MP_OBJ_ARRAY_TYPECODE_FLAG_RW, bytes / 4, va);
+    p->frames = mp_obj_new_list(0, NULL);
+    for (size_t i = 0; i < npages; i++)
+        mp_obj_list_append(p->frames, mp_obj_new_int_from_uint(pfn_to_mfn(virt_to_pfn(va + i * PAGE_SIZE))));
+    return MP_OBJ_FROM_PTR(p);
+}
+
+static mp_obj_t page_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
+    mp_arg_check_num(n_args, n_kw, 0, 1, false);
+    mp_int_t n = n_args ? mp_obj_get_int(args[0]) : 1;
+    if (n < 1 || n > 1024)
+        mp_raise_ValueError(MP_ERROR_TEXT("npages must be 1..1024"));
+    char *va = alloc_pages(n);
+    if (!va)
+        mp_raise_msg(&mp_type_MemoryError, MP_ERROR_TEXT("out of I/O pages"));
+    memset(va, 0, n * PAGE_SIZE);
+    return page_wrap(va, n, true);
+}
+
+static mp_obj_t page_free(mp_obj_t self_in) {
+    xen_page_obj_t *p = MP_OBJ_TO_PTR(self_in);
+    if (p->owned && p->va) {
+        free_pages(p->va, p->npages);
+        p->va = NULL;
+        // views into freed memory must not stay usable
+        p->mv = mp_obj_new_memoryview('B', 0, NULL);
+        p->u32 = mp_obj_new_memoryview('I', 0, NULL);
+    }
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(page_free_obj, page_free);
+
+static void page_attr(mp_obj_t self_in, qstr attr, mp_obj_t *dest) {
+    xen_page_obj_t *p = MP_OBJ_TO_PTR(self_in);
+    if (dest[0] != MP_OBJ_NULL)
+        return;
+    if (attr == MP_QSTR_mv) dest[0] = p->mv;
+    else if (attr == MP_QSTR_u32) dest[0] = p->u32;
+    else if (attr == MP_QSTR_frames) dest[0] = p->frames;
+    else if (attr == MP_QSTR_npages) dest[0] = MP_OBJ_NEW_SMALL_INT(p->npages);
+    else if (attr == MP_QSTR_free) { dest[0] = MP_OBJ_FROM_PTR(&page_free_obj); dest[1] = self_in; }
+}
+
+static MP_DEFINE_CONST_OBJ_TYPE(xen_page_type, MP_QSTR_Page, MP_TYPE_FLAG_NONE,
+    make_new, page_make_new, attr, page_attr);
+
+static mp_obj_t xen_store_page(void) {
+    char *va = store_page();
+    if (!va)
+        mp_raise_msg(&mp_type_OSError, MP_ERROR_TEXT("no xenstore page"));
+    return page_wrap(va, 1, false);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_store_page_obj, xen_store_page);
+
+static mp_obj_t xen_console_page(void) {
+    char *va = console_page();
+    if (!va)
+        mp_raise_msg(&mp_type_OSError, MP_ERROR_TEXT("no console page"));
+    return page_wrap(va, 1, false);
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_console_page_obj, xen_console_page);
+
+static mp_obj_t xen_start_info(void) {
+    mp_obj_t d = mp_obj_new_dict(8);
+    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_nr_pages), mp_obj_new_int_from_uint(boot_nr_pages()));
+    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_free_pages), mp_obj_new_int_from_uint(mm_free_pages()));
+    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_dom0), mp_obj_new_bool(is_dom0()));
+    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_cmdline), mp_obj_new_str(boot_cmdline(), strlen(boot_cmdline())));
+    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_store_evtchn), MP_OBJ_NEW_SMALL_INT(store_evtchn()));
+    mp_obj_dict_store(d, MP_OBJ_NEW_QSTR(MP_QSTR_console_evtchn), MP_OBJ_NEW_SMALL_INT(console_evtchn()));
+    return d;
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_start_info_obj, xen_start_info);
+
+// ---- event channels
+static mp_obj_t check_port(int rc, uint32_t port) {
+    if (rc)
+        mp_raise_OSError(-rc);
+    return MP_OBJ_NEW_SMALL_INT(port);
+}
+
+static mp_obj_t xen_evtchn_alloc_unbound(mp_obj_t remote) {
+    uint32_t port = 0;
+    int rc = evtchn_alloc_unbound(mp_obj_get_int(remote), &port);
+    return check_port(rc, port);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(xen_evtchn_alloc_unbound_obj, xen_evtchn_alloc_unbound);
+
+static mp_obj_t xen_evtchn_bind_virq(mp_obj_t virq) {
+    uint32_t port = 0;
+    int rc = evtchn_bind_virq(mp_obj_get_int(virq), &port);
+    return check_port(rc, port);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(xen_evtchn_bind_virq_obj, xen_evtchn_bind_virq);
+
+static mp_obj_t xen_evtchn_notify(mp_obj_t port) {
+    evtchn_notify(mp_obj_get_int(port));
+    return mp_const_none;
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(xen_evtchn_notify_obj, xen_evtchn_notify);
+
+static mp_obj_t xen_evtchn_mask(mp_obj_t port) { evtchn_mask(mp_obj_get_int(port)); return mp_const_none; }
+static MP_DEFINE_CONST_FUN_OBJ_1(xen_evtchn_mask_obj, xen_evtchn_mask);
+static mp_obj_t xen_evtchn_unmask(mp_obj_t port) { evtchn_unmask(mp_obj_get_int(port)); return mp_const_none; }
+static MP_DEFINE_CONST_FUN_OBJ_1(xen_evtchn_unmask_obj, xen_evtchn_unmask);
+static mp_obj_t xen_evtchn_close(mp_obj_t port) { evtchn_close(mp_obj_get_int(port)); return mp_const_none; }
+static MP_DEFINE_CONST_FUN_OBJ_1(xen_evtchn_close_obj, xen_evtchn_close);
+
+// ---- grants
+static mp_obj_t xen_gnttab_grant(mp_obj_t dom, mp_obj_t frame, mp_obj_t ro) {
+    int ref = gnttab_grant(mp_obj_get_int(dom), mp_obj_get_int(frame), mp_obj_is_true(ro));
+    if (ref < 0)
+        mp_raise_msg(&mp_type_OSError, MP_ERROR_TEXT("no free grant references"));
+    return MP_OBJ_NEW_SMALL_INT(ref);
+}
+static MP_DEFINE_CONST_FUN_OBJ_3(xen_gnttab_grant_obj, xen_gnttab_grant);
+
+static mp_obj_t xen_gnttab_end(mp_obj_t ref) {
+    return mp_obj_new_bool(gnttab_end(mp_obj_get_int(ref)));
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(xen_gnttab_end_obj, xen_gnttab_end);
+
+// ---- barriers
+static mp_obj_t xen_mb(void) { mb(); return mp_const_none; }
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_mb_obj, xen_mb);
+static mp_obj_t xen_rmb(void) { rmb(); return mp_const_none; }
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_rmb_obj, xen_rmb);
+static mp_obj_t xen_wmb(void) { wmb(); return mp_const_none; }
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_wmb_obj, xen_wmb);
+
+// ---- Internet checksum (RFC 1071): ones'-complement sum of big-endian 16-bit words,
+// folded, not inverted. Summed as little-endian words and byte-swapped once at the end.
+static mp_obj_t xen_inet_csum(size_t n_args, const mp_obj_t *args) {
+    mp_buffer_info_t b;
+    mp_get_buffer_raise(args[0], &b, MP_BUFFER_READ);
+    const uint8_t *p = b.buf;
+    size_t n = b.len;
+    uint64_t sum = 0;
+    while (n >= 8) {
+        uint32_t w0, w1;
+        memcpy(&w0, p, 4);
+        memcpy(&w1, p + 4, 4);
+        sum += (uint64_t)w0 + w1;
+        p += 8;
+        n -= 8;
+    }
+    while (n >= 2) {
+        sum += (uint16_t)(p[0] | (p[1] << 8));
+        p += 2;
+        n -= 2;
+    }
+    if (n)
+        sum += p[0];
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    sum = ((sum & 0xff) << 8) | (sum >> 8);
+    if (n_args > 1)
+        sum += mp_obj_get_int(args[1]);
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return MP_OBJ_NEW_SMALL_INT(sum);
+}
+static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(xen_inet_csum_obj, 1, 2, xen_inet_csum);
+
+static const mp_rom_map_elem_t xen_globals_table[] = {
+    { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__xen) },
+    { MP_ROM_QSTR(MP_QSTR_time_ns), MP_ROM_PTR(&xen_time_ns_obj) },
+    { MP_ROM_QSTR(MP_QSTR_wall_ns), MP_ROM_PTR(&xen_wall_ns_obj) },
+    { MP_ROM_QSTR(MP_QSTR_block), MP_ROM_PTR(&xen_block_obj) },
+    { MP_ROM_QSTR(MP_QSTR_pending), MP_ROM_PTR(&xen_pending_obj) },
+    { MP_ROM_QSTR(MP_QSTR_shutdown), MP_ROM_PTR(&xen_shutdown_obj) },
+    { MP_ROM_QSTR(MP_QSTR_console_write), MP_ROM_PTR(&xen_console_write_obj) },
+    { MP_ROM_QSTR(MP_QSTR_console_read), MP_ROM_PTR(&xen_console_read_obj) },
+    { MP_ROM_QSTR(MP_QSTR_repl), MP_ROM_PTR(&xen_repl_obj) },
+    { MP_ROM_QSTR(MP_QSTR_start_info), MP_ROM_PTR(&xen_start_info_obj) },
+    { MP_ROM_QSTR(MP_QSTR_store_page), MP_ROM_PTR(&xen_store_page_obj) },
+    { MP_ROM_QSTR(MP_QSTR_console_page), MP_ROM_PTR(&xen_console_page_obj) },
+    { MP_ROM_QSTR(MP_QSTR_Page), MP_ROM_PTR(&xen_page_type) },
+    { MP_ROM_QSTR(MP_QSTR_evtchn_alloc_unbound), MP_ROM_PTR(&xen_evtchn_alloc_unbound_obj) },
+    { MP_ROM_QSTR(MP_QSTR_evtchn_bind_virq), MP_ROM_PTR(&xen_evtchn_bind_virq_obj) },
+    { MP_ROM_QSTR(MP_QSTR_evtchn_notify), MP_ROM_PTR(&xen_evtchn_notify_obj) },
+    { MP_ROM_QSTR(MP_QSTR_evtchn_mask), MP_ROM_PTR(&xen_evtchn_mask_obj) },
+    { MP_ROM_QSTR(MP_QSTR_evtchn_unmask), MP_ROM_PTR(&xen_evtchn_unmask_obj) },
+    { MP_ROM_QSTR(MP_QSTR_evtchn_close), MP_ROM_PTR(&xen_evtchn_close_obj) },
+    { MP_ROM_QSTR(MP_QSTR_gnttab_grant), MP_ROM_PTR(&xen_gnttab_grant_obj) },
+    { MP_ROM_QSTR(MP_QSTR_gnttab_end), MP_ROM_PTR(&xen_gnttab_end_obj) },
+    { MP_ROM_QSTR(MP_QSTR_mb), MP_ROM_PTR(&xen_mb_obj) },
+    { MP_ROM_QSTR(MP_QSTR_rmb), MP_ROM_PTR(&xen_rmb_obj) },
+    { MP_ROM_QSTR(MP_QSTR_wmb), MP_ROM_PTR(&xen_wmb_obj) },
+    { MP_ROM_QSTR(MP_QSTR_inet_csum), MP_ROM_PTR(&xen_inet_csum_obj) },
+    { MP_ROM_QSTR(MP_QSTR_SHUTDOWN_POWEROFF), MP_ROM_INT(SHUTDOWN_poweroff) },
+    { MP_ROM_QSTR(MP_QSTR_SHUTDOWN_CRASH), MP_ROM_INT(SHUTDOWN_crash) },
+};
+static MP_DEFINE_CONST_DICT(xen_globals, xen_globals_table);
+
+const mp_obj_module_t mp_module_xen = {
+    .base = { &mp_type_module },
+    .globals = (mp_obj_dict_t *)&xen_globals,
+};
+MP_REGISTER_MODULE(MP_QSTR__xen, mp_module_xen);

@@ -1,0 +1,3 @@
+// qstrs the port uses from C
+// *FORMAT-OFF*
+Q(_boot)
