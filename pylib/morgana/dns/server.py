@@ -13,7 +13,7 @@ STAT_NAMES = ("queries", "cached", "dropped", "noerror", "nodata", "nxdomain", "
 
 
 class DnsServer:
-    def __init__(self, zones, edns_size=1232, cache_max=4096):
+    def __init__(self, zones, edns_size=1232, cache_max=1024):
         self.zones = {}
         for z in zones:
             self.zones[z.key] = z

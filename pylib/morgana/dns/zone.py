@@ -3,6 +3,7 @@
 # generic TYPEnnn \# rdata. Every error is a ZoneError naming file:line and the field.
 import struct
 from morgana.dns import wire
+from morgana.dns.zonedata import Zone  # noqa: F401 (re-exported)
 
 
 class ZoneError(ValueError):
@@ -19,47 +20,6 @@ class FieldError(ValueError):
     def __init__(self, field, msg):
         super().__init__(msg)
         self.field = field
-
-
-class Zone:
-    """Records of one zone. nodes: lowercase owner wire -> {type: [owner, ttl, [rdata, ...]]}.
-    Names between a record and the apex exist as empty nodes (empty non-terminals)."""
-
-    def __init__(self, origin):
-        self.origin = origin
-        self.key = origin.lower()
-        self.nodes = {}
-        self.soa = None
-
-    def add(self, owner, rtype, ttl, rdata):
-        low = owner.lower()
-        node = self.nodes.get(low)
-        if node is None:
-            node = self.nodes[low] = {}
-        rrset = node.get(rtype)
-        if rrset is None:
-            node[rtype] = [owner, ttl, [rdata]]
-        elif rdata not in rrset[2]:  # an RRset is a set (RFC 2181 5)
-            rrset[2].append(rdata)
-        if rtype == wire.SOA and low == self.key:
-            self.soa = node[rtype]
-
-    def fill_empty_nonterminals(self):
-        for low in list(self.nodes):
-            i = 0
-            while True:
-                i += low[i] + 1
-                parent = low[i:]
-                if len(parent) <= len(self.key) or parent in self.nodes:
-                    break
-                self.nodes[parent] = {}
-
-    def records(self):
-        for low in self.nodes:
-            for rtype in self.nodes[low]:
-                owner, ttl, rdatas = self.nodes[low][rtype]
-                for rd in rdatas:
-                    yield owner, rtype, ttl, rd
 
 
 # ---------- tokenizer: one entry (logical line) at a time ----------
