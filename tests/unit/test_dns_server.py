@@ -258,3 +258,24 @@ def test_serve_registers_udp_and_tcp():
     flow = FakeFlow([struct.pack(">H", 3) + b"abc"])  # a non-query: hang up
     _run(st.tcp[5353](flow))
     assert flow.closed and flow.out == b""
+
+
+class SilentFlow(FakeFlow):
+    """Answers the first read, then never sends again (a client holding the socket)."""
+
+    async def read(self):
+        if self.chunks:
+            return self.chunks.pop(0)
+        from morgana import sched
+        return await sched.Promise()  # never woken
+
+
+def test_tcp_idle_connection_is_closed_by_timeout():
+    from morgana import sched
+    q = query("sip.example.test.", wire.A, id=5)
+    flow = SilentFlow([struct.pack(">H", len(q)) + q])
+    t0 = sched.now()
+    sched.run(server().serve_flow(flow, 0.05))
+    assert flow.closed and sched.now() - t0 >= 0.04
+    m = wire.parse_message(flow.out[2:])
+    assert m.id == 5 and len(m.answer) == 1
