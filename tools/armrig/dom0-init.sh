@@ -5,14 +5,15 @@ export PATH=/bin:/usr/bin:/usr/sbin:/usr/lib/xen-4.17/bin
 mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
+mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 for m in xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs; do
   insmod /lib/xen-modules/$m.ko || echo "rig: insmod $m failed"
 done
 mount -t xenfs xenfs /proc/xen
-mkdir -p /var/run/xen /var/lib/xen /var/log/xen /run/xen
+mkdir -p /var/run/xen /var/lib/xen /var/log/xen/console /run/xen
 xenstored --pid-file=/var/run/xen/xenstored.pid
-xenstore-write /local/domain/0/name Domain-0 /local/domain/0/domid 0
-xenconsoled --pid-file=/var/run/xen/xenconsoled.pid
+xen-init-dom0
+xenconsoled --pid-file=/var/run/xen/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console
 if xl info > /tmp/xlinfo 2>&1; then
   grep -E '^(host|release|machine|nr_cpus|total_memory|xen_version|xen_caps)' /tmp/xlinfo
   echo "RIG-DOM0-XL-INFO-OK"

@@ -19,6 +19,9 @@ APPLETS = ("sh mount umount insmod mkdir echo cat sleep poweroff reboot ls uname
            "ifconfig ip nc wget printf").split()
 XEN_BIN = "usr/lib/xen-4.17/bin"
 DOM0_PROGS = [XEN_BIN + "/xl", XEN_BIN + "/xenstored", XEN_BIN + "/xenconsoled",
+              XEN_BIN + "/xen-init-dom0", XEN_BIN + "/xenconsole",
+              # dlopen()ed by glibc for pthread_cancel, so not in any DT_NEEDED
+              "lib/arm-linux-gnueabihf/libgcc_s.so.1",
               "usr/bin/xenstore-write", "usr/bin/xenstore-read", "usr/bin/xenstore-ls"]
 XEN_MODULES = ["xen-evtchn", "xen-privcmd", "xen-gntdev", "xen-gntalloc", "xenfs/xenfs"]
 
@@ -122,6 +125,7 @@ def build(kind, out, extras=()):
         for m in XEN_MODULES:
             add_real(c, "lib/modules/%s/kernel/drivers/xen/%s.ko" % (kver, m),
                      "lib/xen-modules/%s.ko" % os.path.basename(m))
+        add_real(c, "etc/xen/xl.conf", "etc/xen/xl.conf")
         for d in ("var/lib/xen", "var/log/xen", "var/run/xen", "etc/xen", "proc/xen"):
             c.dir(d)
     for src, dest in extras:

@@ -5,6 +5,7 @@ Hyp mode with the DTB address in r2; every other blob goes into RAM with QEMU's 
 loader, and the edited DTB tells Xen where each one is.
 
   python3 tools/armrig/rig.py dom0       Linux dom0 + busybox initramfs runs `xl info`
+  python3 tools/armrig/rig.py xlcreate   dom0 starts a Linux domU with `xl create`
   python3 tools/armrig/rig.py dom0less   no dom0: Xen starts a Linux domU from the DTB
   python3 tools/armrig/rig.py guest K    dom0less with our own kernel image K
 """
@@ -142,6 +143,17 @@ def boot_dom0(extra_files=(), until="RIG-DOM0-DONE", timeout=170, log=None):
     return run(qemu_args(d, lay), until, FAIL, timeout, log)
 
 
+def boot_xl_create_linux(timeout=170, log=None):
+    """dom0 runs `xl create` for a Linux domU and prints the domU's console log line."""
+    fetch()
+    domu_rd = os.path.join(WORK, "domu.cpio.gz")
+    os.makedirs(WORK, exist_ok=True)
+    initrd.build("domu", domu_rd)
+    files = [(os.path.join(HERE, "xl-create-linux.sh"), "rig-run.sh"),
+             (linux_image(), "guest/vmlinuz"), (domu_rd, "guest/domu.cpio.gz")]
+    return boot_dom0(files, until=r"domU: RIG-DOMU-LINUX-OK", timeout=timeout, log=log)
+
+
 def boot_dom0less(kernel=None, args="console=ttyAMA0", until="RIG-DOMU-LINUX-OK",
                   timeout=170, log=None, mem_kib=131072):
     fetch()
@@ -160,6 +172,8 @@ if __name__ == "__main__":
     what = sys.argv[1] if len(sys.argv) > 1 else "dom0"
     if what == "dom0":
         ok, secs, _ = boot_dom0(log=sys.stdout)
+    elif what == "xlcreate":
+        ok, secs, _ = boot_xl_create_linux(log=sys.stdout)
     elif what == "dom0less":
         ok, secs, _ = boot_dom0less(log=sys.stdout)
     elif what == "guest":
