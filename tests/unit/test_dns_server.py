@@ -2,7 +2,7 @@
 import struct
 from morgana.dns import wire, zone
 from morgana.dns.server import DnsServer
-from dns_fixture import n, query, example_zone_path
+from dns_fixture import n, query, example_zone_path, FakeFlow, FakeStack, run_coro as _run
 
 _SERVER = []
 
@@ -188,30 +188,6 @@ def test_cache_is_bounded():
 
 # ---- the network glue, with fake flows/stack (no scheduler needed: nothing blocks) ----
 
-def _run(coro):
-    try:
-        coro.send(None)
-    except StopIteration:
-        return
-    raise AssertionError("coroutine blocked")
-
-
-class FakeFlow:
-    def __init__(self, chunks):
-        self.chunks = list(chunks)
-        self.out = b""
-        self.closed = False
-
-    async def read(self):
-        return self.chunks.pop(0) if self.chunks else b""
-
-    async def write(self, b):
-        self.out += b
-
-    async def close(self):
-        self.closed = True
-
-
 def test_tcp_framing_several_queries_split_reads():
     q1 = query("sip.example.test.", wire.A, id=11)
     q2 = query("big.example.test.", wire.TXT, id=12)
@@ -227,22 +203,6 @@ def test_tcp_framing_several_queries_split_reads():
     assert len(out) == 4 + l1 + l2
     assert m1.id == 11 and len(m1.answer) == 1
     assert m2.id == 12 and len(m2.answer) == 1 and not m2.flags & wire.TC
-
-
-class FakeStack:
-    def __init__(self):
-        self.udp = {}
-        self.tcp = {}
-        self.sent = []
-
-    def udp_listen(self, port, handler):
-        self.udp[port] = handler
-
-    def listen(self, port, handler):
-        self.tcp[port] = handler
-
-    async def udp_send(self, data, ip, port, src_port=None):
-        self.sent.append((data, ip, port, src_port))
 
 
 def test_serve_registers_udp_and_tcp():
