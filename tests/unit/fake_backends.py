@@ -67,3 +67,62 @@ class BackRing:
 
 def map_ring(ref, domid=BACKEND_DOMID):
     return fake_xen.map_grant(domid, ref, True)
+
+
+class FakeBackend:
+    """Backend half of the XenBus handshake for one device, driven by the frontend's
+    state node in the fake xenstored. Subclasses: features(), connect(), disconnect()."""
+    kind = "dev"
+    connect_on = (3, 4)      # frontend states that mean "rings published"
+
+    def __init__(self, d, devid, domid=BACKEND_DOMID):
+        self.d = d
+        self.devid = devid
+        self.domid = domid
+        fd = d.domid
+        self.front = "/local/domain/%d/device/%s/%d" % (fd, self.kind, devid)
+        self.back = "/local/domain/%d/backend/%s/%d/%d" % (domid, self.kind, fd, devid)
+        self.connected = False
+        self.refuse_close = False   # misbehaviour: never leaves Connected
+        self.states = []            # frontend states seen, in order
+        d.set(self.front + "/backend", self.back)
+        d.set(self.front + "/backend-id", str(domid))
+        d.set(self.front + "/state", "1")
+        d.set(self.back + "/frontend", self.front)
+        d.set(self.back + "/frontend-id", str(fd))
+        self.features()
+        d.set(self.back + "/state", "2")
+        d.on_write.append(self._written)
+
+    def fget(self, key):
+        v = self.d.get(self.front + "/" + key)
+        return None if v is None else v.decode()
+
+    def set_state(self, s):
+        self.d.set(self.back + "/state", str(s))
+
+    def _written(self, path, value):
+        if path != self.front + "/state":
+            return
+        s = int(value)
+        self.states.append(s)
+        if s in self.connect_on and not self.connected:
+            self.connect()
+            self.connected = True
+            self.set_state(4)
+        elif s == 5 and not self.refuse_close:
+            if self.connected:
+                self.disconnect()
+                self.connected = False
+            self.set_state(5)
+        elif s == 6 and not self.refuse_close:
+            self.set_state(6)
+
+    def features(self):
+        pass
+
+    def connect(self):
+        pass
+
+    def disconnect(self):
+        pass

@@ -5,6 +5,7 @@
 # Time is virtual: block(deadline) jumps the clock to the deadline when nothing is pending,
 # so tests with timeouts run instantly. Backend work queued by evtchn_notify() runs when
 # the guest yields (pending()/block()), like a backend domain running while we wait.
+import gc
 import sys
 
 try:
@@ -299,6 +300,10 @@ def reset():
     _start_info["console_evtchn"] = 0
     for k in stats:
         stats[k] = 0
+    gc.collect()            # MicroPython's heap is small: old pages go now
+    g = sys.modules.get("morgana.xen.gnttab")
+    if g is not None:
+        g.drop_parked()     # its parked refs belonged to the old world
 
 
 sys.modules["_xen"] = sys.modules[__name__]

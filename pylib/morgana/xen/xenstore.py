@@ -122,8 +122,8 @@ class Watch:
         self.token = token
         self.events = sched.Queue(256)
 
-    def get(self):
-        return self.events.get()
+    async def get(self):
+        return await self.events
 
     async def unwatch(self):
         await self.client.unwatch(self)
