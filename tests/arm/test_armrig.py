@@ -57,7 +57,8 @@ def test_dom0_initramfs_holds_xl_and_its_libraries(tmp_path):
     names = set(listing.split())
     for f in ("init", "bin/busybox", "usr/lib/xen-4.17/bin/xl", "usr/lib/xen-4.17/bin/xenstored",
               "usr/lib/arm-linux-gnueabihf/libxenlight.so.4.17", "lib/ld-linux-armhf.so.3",
-              "lib/arm-linux-gnueabihf/libc.so.6", "lib/xen-modules/xenfs.ko", "dev/console"):
+              "lib/arm-linux-gnueabihf/libc.so.6", "lib/rig-modules/xenfs.ko",
+              "lib/rig-modules/order", "dev/console"):
         assert f in names, f
 
 

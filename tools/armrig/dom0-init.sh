@@ -6,8 +6,8 @@ mount -t proc proc /proc
 mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
-for m in xen-evtchn xen-privcmd xen-gntdev xen-gntalloc xenfs; do
-  insmod /lib/xen-modules/$m.ko || echo "rig: insmod $m failed"
+for m in $(cat /lib/rig-modules/order); do
+  insmod /lib/rig-modules/$m.ko || echo "rig: insmod $m failed"
 done
 mount -t xenfs xenfs /proc/xen
 mkdir -p /var/run/xen /var/lib/xen /var/log/xen/console /run/xen

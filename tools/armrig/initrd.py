@@ -2,7 +2,7 @@
 
 Files come from the unpacked armhf packages (.cache/arm/root); shared libraries are found
 by following DT_NEEDED with readelf, so the image holds exactly what its programs load.
-Usage: initrd.py dom0|domu OUT.cpio.gz [EXTRA_SRC=DEST ...]
+Usage: initrd.py dom0|domu OUT.cpio.gz [--init FILE] [--modules a,b] [EXTRA_SRC=DEST ...]
 """
 import gzip
 import os
@@ -23,7 +23,9 @@ DOM0_PROGS = [XEN_BIN + "/xl", XEN_BIN + "/xenstored", XEN_BIN + "/xenconsoled",
               # dlopen()ed by glibc for pthread_cancel, so not in any DT_NEEDED
               "lib/arm-linux-gnueabihf/libgcc_s.so.1",
               "usr/bin/xenstore-write", "usr/bin/xenstore-read", "usr/bin/xenstore-ls"]
-XEN_MODULES = ["xen-evtchn", "xen-privcmd", "xen-gntdev", "xen-gntalloc", "xenfs/xenfs"]
+# Linux modules by name; their `depends=` are added first. init insmods lib/rig-modules/order.
+XEN_MODULES = ["xen-evtchn", "xen-privcmd", "xen-gntdev", "xen-gntalloc", "xenfs"]
+NET_MODULES = ["bridge", "xen-netback"]
 
 
 class Cpio:
@@ -106,6 +108,44 @@ def add_programs(c, progs):
     c.symlink("lib/ld-linux-armhf.so.3", "arm-linux-gnueabihf/ld-linux-armhf.so.3")
 
 
+def _module_index():
+    kver = os.listdir(os.path.join(ROOT, "lib/modules"))[0]
+    top = os.path.join(ROOT, "lib/modules", kver)
+    index = {}
+    for d, _, files in os.walk(top):
+        for f in files:
+            if f.endswith(".ko"):
+                index[f[:-3].replace("_", "-")] = os.path.relpath(os.path.join(d, f), ROOT)
+    return index
+
+
+def module_depends(path):
+    """The `depends=` entry of a module's .modinfo section (NUL-separated strings)."""
+    data = open(os.path.join(ROOT, path), "rb").read()
+    m = re.search(rb"\0depends=([^\0]*)\0", data)
+    return [d.decode().replace("_", "-") for d in m.group(1).split(b",") if d] if m else []
+
+
+def add_modules(c, names):
+    index, order = _module_index(), []
+
+    def visit(n):
+        n = n.replace("_", "-")
+        if n in order:
+            return
+        if n not in index:
+            raise FileNotFoundError("kernel module %s not in the unpacked kernel" % n)
+        for d in module_depends(index[n]):
+            visit(d)
+        order.append(n)
+    for n in names:
+        visit(n)
+    for n in order:
+        add_real(c, index[n], "lib/rig-modules/%s.ko" % n)
+    c.file("lib/rig-modules/order", ("\n".join(order) + "\n").encode(), 0o644)
+    return order
+
+
 def base(c, init_script):
     c.file("bin/busybox", open(os.path.join(ROOT, "bin/busybox"), "rb").read())
     for a in APPLETS:
@@ -116,15 +156,14 @@ def base(c, init_script):
     c.file("init", open(init_script, "rb").read())
 
 
-def build(kind, out, extras=()):
+def build(kind, out, extras=(), init=None, modules=()):
+    """kind 'dom0': xl toolstack + Xen modules (+ `modules`); 'domu': busybox only.
+    init: the /init script (default KIND-init.sh here); extras: [(src, dest)]."""
     c = Cpio()
-    base(c, os.path.join(HERE, kind + "-init.sh"))
+    base(c, init or os.path.join(HERE, kind + "-init.sh"))
     if kind == "dom0":
         add_programs(c, DOM0_PROGS)
-        kver = os.listdir(os.path.join(ROOT, "lib/modules"))[0]
-        for m in XEN_MODULES:
-            add_real(c, "lib/modules/%s/kernel/drivers/xen/%s.ko" % (kver, m),
-                     "lib/xen-modules/%s.ko" % os.path.basename(m))
+        add_modules(c, XEN_MODULES + list(modules))
         add_real(c, "etc/xen/xl.conf", "etc/xen/xl.conf")
         for d in ("var/lib/xen", "var/log/xen", "var/run/xen", "etc/xen", "proc/xen"):
             c.dir(d)
@@ -137,6 +176,14 @@ def build(kind, out, extras=()):
 
 
 if __name__ == "__main__":
-    kind, out = sys.argv[1], sys.argv[2]
-    extras = [a.split("=", 1) for a in sys.argv[3:]]
-    print("%s: %d bytes" % (out, build(kind, out, extras)))
+    kind, out, rest = sys.argv[1], sys.argv[2], sys.argv[3:]
+    init, mods, extras = None, [], []
+    while rest:
+        a = rest.pop(0)
+        if a == "--init":
+            init = rest.pop(0)
+        elif a == "--modules":
+            mods = [m for m in rest.pop(0).split(",") if m]
+        else:
+            extras.append(a.split("=", 1))
+    print("%s: %d bytes" % (out, build(kind, out, extras, init, mods)))
