@@ -124,6 +124,22 @@ def dnsperf(ip, port, qfile, seconds, clients):
     return float(qps.group(1)), float(lat.group(1)) * 1e6 if lat else 0.0, int(lost.group(1))
 
 
+def core_rates():
+    """DnsServer.handle() alone, per Python: [(label, cached/s, uncached/s)]."""
+    rows = []
+    script = os.path.join(ROOT, "bench", "dns_core.py")
+    env = dict(os.environ, PYTHONPATH=os.path.join(ROOT, "pylib"),
+               MICROPYPATH=os.path.join(ROOT, "pylib"))
+    for label, exe in (("CPython %d.%d" % sys.version_info[:2], sys.executable),
+                       ("MicroPython 1.25 unix", os.path.join(ROOT, "build", "unix", "micropython"))):
+        out = subprocess.run([exe, script, ZONE], env=env, capture_output=True, text=True,
+                             timeout=120).stdout
+        m = re.search(r"cached (\d+)/s uncached (\d+)/s", out)
+        if m:
+            rows.append((label, int(m.group(1)), int(m.group(2))))
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, default=5)
@@ -169,6 +185,12 @@ def main():
         label = {"nsd": "NSD 4.6 (Debian)", "cpython": "morgana dns, CPython %d.%d" % sys.version_info[:2],
                  "micropython": "morgana dns, MicroPython 1.25 unix"}.get(kind, kind)
         print("| %s | %.0f | %.0f | %d | %s |" % (label, qps, lat, lost, ratio))
+    print()
+    print("Answer logic alone (bench/dns_core.py, no sockets):")
+    print("| python | cached answers/s | uncached answers/s |")
+    print("| --- | ---: | ---: |")
+    for label, c, u in core_rates():
+        print("| %s | %d | %d |" % (label, c, u))
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ class MiniStack:
         self.waiting = {}   # fd -> coroutine blocked on readability
         self.by_port = {}   # port -> udp socket
         self.addrs = {}     # (ip, port) -> raw address from recvfrom (MicroPython)
+        self.peers = {}     # raw address -> (ip, port): no string formatting per packet
 
     def _addr(self, port):
         return socket.getaddrinfo(self.host, port)[0][-1]
@@ -106,10 +107,14 @@ class MiniStack:
                             data, addr = s.recvfrom(4096)
                         except OSError:
                             break
-                        ip, sport = _peer(addr)
-                        if len(self.addrs) > 1024:
-                            self.addrs.clear()
-                        self.addrs[(ip, sport)] = addr
+                        p = self.peers.get(addr)
+                        if p is None:
+                            if len(self.peers) > 1024:
+                                self.peers.clear()
+                                self.addrs.clear()
+                            p = self.peers[addr] = _peer(addr)
+                            self.addrs[p] = addr
+                        ip, sport = p
                         r = handler(data, ip, sport)
                         if r is not None:
                             self._drive(r)
