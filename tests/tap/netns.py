@@ -100,12 +100,18 @@ class OurStack:
         self.log.seek(0)
         return self.log.read()
 
-    def stats(self, timeout=3):
-        """The stack's counters, asked over UDP port 9999 from inside the namespace."""
-        code = ("import socket,sys;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);"
-                "s.settimeout(%d);s.sendto(b'stats',('%s',9999));"
-                "sys.stdout.write(s.recvfrom(65000)[0].decode())" % (timeout, self.ip))
-        out = self.ns.run("python3", "-c", code, timeout=timeout + 5)
+    def stats(self, tries=5):
+        """The stack's counters, asked over UDP port 9999 from inside the namespace
+        (retried: the link may be impaired on purpose)."""
+        code = ("import socket,sys\n"
+                "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.settimeout(1)\n"
+                "for i in range(%d):\n"
+                "  s.sendto(b'stats',('%s',9999))\n"
+                "  try:\n"
+                "    sys.stdout.write(s.recvfrom(65000)[0].decode());break\n"
+                "  except OSError:\n"
+                "    pass\n" % (tries, self.ip))
+        out = self.ns.run("python3", "-c", code, timeout=tries + 10)
         return json.loads(out.stdout)
 
 

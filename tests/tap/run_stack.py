@@ -1,8 +1,12 @@
 # Start our stack over a TAP device, as a process (CPython or MicroPython):
 #   run_stack.py --tap tap0 --ip 10.0.0.2/24 [--gw 10.0.0.1] [--mac 02:..] [--dhcp]
-#                [--fallback 10.0.0.50/24] [--serve-bytes PORT:N]
+#                [--fallback 10.0.0.50/24] [--serve-bytes PORT:N] [--http PORT:SIZE]
+#                [--fetch IP:PORT:/path] [--impair LOSS,DUP,REORDER]
 # Services: UDP echo on port 7; UDP port 9999 answers "stats" with the stack counters
-# (JSON); with --serve-bytes, each TCP connection to PORT receives N pattern bytes.
+# (JSON); with --serve-bytes, each TCP connection to PORT receives N pattern bytes;
+# with --http, morgana.http serves /big.bin (bigfile.make(SIZE)) on PORT.
+# --fetch downloads over our TCP with a minimal HTTP/1.0 GET and prints
+# "FETCHED <status> <body bytes> <sha256 hex> <seconds>".
 # Prints "READY <ip>" once it has an address. Runs until killed.
 import sys
 import json
@@ -19,7 +23,8 @@ def _prefix_mask(p):
 
 def parse_args(argv):
     opts = {"tap": None, "ip": None, "mask": "255.255.255.0", "gw": None, "mac": None,
-            "dhcp": False, "fallback": None, "serve": None}
+            "dhcp": False, "fallback": None, "serve": None, "http": None,
+            "fetch": None, "impair": None}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -44,6 +49,14 @@ def parse_args(argv):
         elif a == "--fallback":
             ip, _, p = v.partition("/")
             opts["fallback"] = (ip, _prefix_mask(p or "24"), None)
+        elif a == "--http":
+            port, _, n = v.partition(":")
+            opts["http"] = (int(port), int(n))
+        elif a == "--impair":
+            opts["impair"] = [float(x) for x in v.split(",")]
+        elif a == "--fetch":
+            ip, port, path = v.split(":", 2)
+            opts["fetch"] = (ip, int(port), path)
         elif a == "--serve-bytes":
             port, _, n = v.partition(":")
             opts["serve"] = (int(port), int(n))
@@ -60,6 +73,10 @@ PATTERN = bytes(range(256)) * 64  # 16 KiB, repeated
 
 async def main(opts):
     nif = Tap(opts["tap"], mac=opts["mac"])
+    if opts["impair"]:
+        from impair import ImpairedNetif
+        loss, dup, reorder = opts["impair"]
+        nif = ImpairedNetif(nif, loss, dup, reorder)
     if opts["dhcp"]:
         st = Stack(nif, dhcp=True, fallback=opts["fallback"])
     else:
@@ -72,7 +89,7 @@ async def main(opts):
         if data.strip() == b"stats":
             s = dict(st.stats)
             s["_ip"] = int_to_ip(st.ip)
-            s["_tap"] = nif.stats
+            s["_netif"] = nif.stats
             st.udp_output(st.ip, st_ip(ip), 9999, port, json.dumps(s).encode())
 
     st.udp_listen(7, echo)
@@ -90,13 +107,56 @@ async def main(opts):
             await flow.close()
 
         st.listen(port, blast)
-    print("READY %s" % int_to_ip(st.ip))
+    if opts["http"] and st.tcp is not None:
+        from morgana.http import Server
+        from morgana.kv_crunch import KV
+        import bigfile
+        port, size = opts["http"]
+        kv = KV({"big.bin": (1700000000, "application/octet-stream", bigfile.make(size))})
+        st.listen(port, Server(kv).handle)
+    say("READY %s" % int_to_ip(st.ip))
+    if opts["fetch"]:
+        await fetch(st, *opts["fetch"])
+    while True:
+        await sched.sleep(3600)
+
+
+def say(line):
+    print(line)
     try:
         sys.stdout.flush()
     except AttributeError:
         pass
+
+
+async def fetch(st, ip, port, path):
+    import hashlib
+    import binascii
+    t0 = sched.now()
+    flow = await st.connect(ip, port)
+    await flow.write(b"GET " + path.encode() + b" HTTP/1.0\r\nHost: " + ip.encode()
+                     + b"\r\n\r\n")
+    head = b""
+    h = hashlib.sha256()
+    n = 0
     while True:
-        await sched.sleep(3600)
+        d = await flow.read()
+        if not d:
+            break
+        if head is not None:
+            head += d
+            i = head.find(b"\r\n\r\n")
+            if i < 0:
+                continue
+            d = head[i + 4:]
+            status = head.split(b" ", 2)[1].decode()
+            head = None
+        h.update(d)
+        n += len(d)
+    await flow.close()
+    dt = sched.now() - t0
+    say("FETCHED %s %d %s %.3f" % (status if head is None else "none", n,
+                                  binascii.hexlify(h.digest()).decode(), dt))
 
 
 def st_ip(s):
