@@ -182,11 +182,11 @@ class Netfront:
     # -- netif ------------------------------------------------------------------------------
     async def read(self):
         if self.error is not None:
-            raise R.RingError("%s: %s" % (self.name, self.error))
+            raise R.RingError(str(self.error))
         f = await self.rxq.get()
         if f is None:
             self.rxq.put_nowait(None)   # for the next reader too
-            raise R.RingError("%s: %s" % (self.name, self.error))
+            raise R.RingError(str(self.error))
         return f
 
     async def write(self, frame):
@@ -195,7 +195,7 @@ class Netfront:
             raise ValueError("%s: frame of %d bytes (mtu %d)" % (self.name, n, self.mtu))
         while True:
             if self.error is not None:
-                raise R.RingError("%s: %s" % (self.name, self.error))
+                raise R.RingError(str(self.error))
             if self.tx_free and self.tx.free_requests() > 0:
                 break
             self.stats["tx_waits"] += 1
