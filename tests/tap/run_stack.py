@@ -4,7 +4,7 @@
 #                [--fetch IP:PORT:/path] [--impair LOSS,DUP,REORDER]
 # Services: UDP echo on port 7; UDP port 9999 answers "stats" with the stack counters
 # (JSON); with --serve-bytes, each TCP connection to PORT receives N pattern bytes;
-# with --http, morgana.http serves /big.bin (bigfile.make(SIZE)) on PORT.
+# with --http, morgana.http serves /big.bin (bigfile.make(SIZE)) and /small.html (1 KiB).
 # --fetch downloads over our TCP with a minimal HTTP/1.0 GET and prints
 # "FETCHED <status> <body bytes> <sha256 hex> <seconds>".
 # Prints "READY <ip>" once it has an address. Runs until killed.
@@ -112,7 +112,8 @@ async def main(opts):
         from morgana.kv_crunch import KV
         import bigfile
         port, size = opts["http"]
-        kv = KV({"big.bin": (1700000000, "application/octet-stream", bigfile.make(size))})
+        kv = KV({"big.bin": (1700000000, "application/octet-stream", bigfile.make(size)),
+                 "small.html": (1700000000, "text/html", bigfile.make(1024))})
         st.listen(port, Server(kv).handle)
     say("READY %s" % int_to_ip(st.ip))
     if opts["fetch"]:

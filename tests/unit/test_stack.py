@@ -177,10 +177,14 @@ def test_not_for_us_and_no_route():
         await _next(nif)
         for f in _ip_frames(1, icmp.echo_request(1, 1), dst=ip_to_int("10.0.0.9")):
             nif.rx.put_nowait(f)
+        for src in ("255.255.255.255", "10.0.0.2", "127.0.0.1", "224.0.0.1"):
+            for f in _ip_frames(1, icmp.echo_request(1, 1), src=ip_to_int(src)):
+                nif.rx.put_nowait(f)
         st.set_address("10.0.0.2", "255.255.255.0", None)
         st.ip_output(17, ip_to_int("8.8.8.8"), b"x")
         await sched.sleep(0.01)
         assert st.stats["ipv4_not_for_us"] == 1 and st.stats["ipv4_no_route"] == 1
+        assert st.stats["ipv4_martian"] == 4 and "icmp_echo" not in st.stats
     _run(body)
 
 

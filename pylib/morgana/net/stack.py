@@ -238,6 +238,8 @@ class Stack:
 
     def _ipv4_input(self, buf):
         src, dst, proto, ident, mf, off, ttl, payload = ipv4.parse(buf)
+        if src >= 0xE0000000 or (src == self.ip and src) or (src >> 24) == 127:
+            raise Drop("ipv4_martian")  # multicast/broadcast/loopback/our own source
         bcast = dst == 0xFFFFFFFF or dst == self.broadcast
         if not bcast and dst != self.ip and self.ip:
             raise Drop("ipv4_not_for_us")
