@@ -16,7 +16,7 @@ ROOT = os.path.join(TOP, ".cache", "arm", "root")
 LIBDIRS = ["lib/arm-linux-gnueabihf", "usr/lib/arm-linux-gnueabihf"]
 APPLETS = ("sh mount umount insmod mkdir echo cat sleep poweroff reboot ls uname dmesg "
            "grep sed head tail ps kill mknod ln rm cp seq true false test [ wc tr date "
-           "ifconfig ip nc wget printf").split()
+           "ifconfig ip nc wget printf brctl udhcpc setsid cttyhack env").split()
 XEN_BIN = "usr/lib/xen-4.17/bin"
 DOM0_PROGS = [XEN_BIN + "/xl", XEN_BIN + "/xenstored", XEN_BIN + "/xenconsoled",
               XEN_BIN + "/xen-init-dom0", XEN_BIN + "/xenconsole",
@@ -165,6 +165,7 @@ def build(kind, out, extras=(), init=None, modules=()):
         add_programs(c, DOM0_PROGS)
         add_modules(c, XEN_MODULES + list(modules))
         add_real(c, "etc/xen/xl.conf", "etc/xen/xl.conf")
+        c.file("etc/xen/scripts/vif-bridge", open(os.path.join(HERE, "vif-bridge.sh"), "rb").read())
         for d in ("var/lib/xen", "var/log/xen", "var/run/xen", "etc/xen", "proc/xen"):
             c.dir(d)
     for src, dest in extras:
