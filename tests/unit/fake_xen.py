@@ -225,8 +225,9 @@ def block(deadline_ns):
 _console = []
 _store_page = [None]
 _console_page = [None]
-_start_info = {"nr_pages": 8192, "flags": 0, "store_evtchn": 0, "console_evtchn": 0,
-               "cmd_line": "", "domid": DOMID_SELF}
+# the keys kernel/port/modxen.c provides
+_start_info = {"nr_pages": 8192, "free_pages": 4096, "dom0": False, "store_evtchn": 0,
+               "console_evtchn": 0, "cmdline": ""}
 shutdowns = []
 
 
@@ -344,4 +345,7 @@ def run(coro):
     """sched.run(coro) on the fake platform (call reset() and set up backends first)."""
     from morgana import sched
     sched.set_platform(platform)
-    return sched.run(coro)
+    try:
+        return sched.run(coro)
+    finally:
+        sched.set_platform(None)    # later tests get the default platform back

@@ -172,6 +172,11 @@ class FakeXenstored:
             self.send(XS_ERROR, rid, tx, str(e.args[0]).encode() + b"\x00")
 
     def op(self, t, tx, args, payload):
+        # like xenstored: string arguments are nul-terminated (XS_WRITE's value is not)
+        if t != XS_WRITE and not payload.endswith(b"\x00"):
+            raise XsErr("EINVAL")
+        if t == XS_WRITE and b"\x00" not in payload:
+            raise XsErr("EINVAL")
         if tx and tx not in self.txs:
             raise XsErr("ENOENT")
         tree = self.txs[tx][1] if tx else self.tree

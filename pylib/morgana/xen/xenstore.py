@@ -287,14 +287,14 @@ class Xenstore:
         return await p
 
     async def read(self, path, tx=0):
-        return (await self.request(XS_READ, check_path(path), tx)).decode()
+        return (await self.request(XS_READ, check_path(path) + b"\x00", tx)).decode()
 
     async def read_bytes(self, path, tx=0):
-        return await self.request(XS_READ, check_path(path), tx)
+        return await self.request(XS_READ, check_path(path) + b"\x00", tx)
 
     async def exists(self, path, tx=0):
         try:
-            await self.request(XS_READ, check_path(path), tx)
+            await self.request(XS_READ, check_path(path) + b"\x00", tx)
             return True
         except NoEntry:
             return False
