@@ -280,10 +280,19 @@ def spawn(coro, name=None):
     return Task(coro, name)
 
 
+async def _await(aw):
+    return await aw
+
+
 def _as_task(aw):
+    # Promises and tasks as they are; coroutines and other awaitables get a task.
     if isinstance(aw, Promise):
         return aw
-    return Task(aw)
+    if hasattr(aw, "send"):
+        return Task(aw)
+    if hasattr(aw, "__iter__"):
+        return Task(_await(aw))
+    raise TypeError("not awaitable: %r" % (aw,))
 
 
 class _Sleep:
