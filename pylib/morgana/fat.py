@@ -59,17 +59,46 @@ class Entry:
                                         self.size)
 
 
+# Short names are stored in an OEM code page; mtools (our image maker) and DOS in
+# Western Europe use 850. Its upper half, and the case pairs the NT lower-case flags need
+# (str.lower() is ASCII-only on MicroPython).
+CP850 = (
+    'ÇüéâäàåçêëèïîìÄÅÉæÆôöòûùÿÖÜø£Ø×ƒ'
+    'áíóúñÑªº¿®¬½¼¡«»░▒▓│┤ÁÂÀ©╣║╗╝¢¥┐'
+    '└┴┬├─┼ãÃ╚╔╩╦╠═╬¤ðÐÊËÈıÍÎÏ┘┌█▄¦Ì▀'
+    'ÓßÔÒõÕµþÞÚÛÙýÝ¯´\xad±‗¾¶§÷¸°¨·¹³²■\xa0')
+_UPPER = "ÇÄÅÉÆÖÜØÁÂÀÃÐÊËÈÍÎÏÌÓÔÒÕÞÚÛÙÝÑ"
+_LOWER = "çäåéæöüøáâàãðêëèíîïìóôòõþúûùýñ"
+
+
+def _lower(s):
+    out = []
+    for ch in s:
+        if "A" <= ch <= "Z":
+            ch = chr(ord(ch) + 32)
+        else:
+            k = _UPPER.find(ch)
+            if k >= 0:
+                ch = _LOWER[k]
+        out.append(ch)
+    return "".join(out)
+
+
+def _oem(b):
+    return "".join(chr(c) if c < 128 else CP850[c - 128] for c in b)
+
+
 def short_name(raw, flags):
     """11-byte 8.3 name -> 'NAME.EXT'; NT flags 0x08/0x10 mean lower-case base/ext."""
     base = raw[:8]
     if base[0] == 0x05:                  # a real 0xE5 first byte, escaped
         base = b"\xe5" + base[1:]
-    base = "".join(chr(c) for c in base).rstrip(" ")
-    ext = "".join(chr(c) for c in raw[8:11]).rstrip(" ")
+    base = _oem(base).rstrip(" ")
+    ext = _oem(raw[8:11]).rstrip(" ")
     if flags & 0x08:
-        base = base.lower()
+        base = _lower(base)
     if flags & 0x10:
-        ext = ext.lower()
+        ext = _lower(ext)
     return base + "." + ext if ext else base
 
 
