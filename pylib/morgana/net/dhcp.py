@@ -224,4 +224,5 @@ def _urandom(n):
         import os
         return os.urandom(n)
     except Exception:
-        return bytes(n)
+        # no entropy source (a kernel without os.urandom): the clock still varies xids
+        return (sched.now_ns() & ((1 << (8 * n)) - 1)).to_bytes(n, "big")
