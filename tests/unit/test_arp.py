@@ -63,3 +63,15 @@ def test_refresh_only_merges_known():
     t.update(3, M1, 0)
     t.refresh_only(3, M2, 1)
     assert t.lookup(3, 1) == M2
+
+
+def test_entry_in_use_refreshed_before_expiry():
+    t = arp.ArpTable(ttl=8)  # refresh in the last 2 s
+    t.update(4, M1, 0)
+    t.update(5, M2, 0)
+    assert t.tick(5.0) == ([], 0)
+    t.lookup(4, 6.5)  # 4 is in use, 5 is not
+    assert t.tick(6.6) == ([4], 0)
+    assert t.tick(6.7) == ([], 0)  # once per use period
+    t.update(4, M1, 6.8)  # the reply renews it
+    assert t.lookup(4, 10.0) == M1 and t.lookup(5, 10.0) is None

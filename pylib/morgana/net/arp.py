@@ -37,7 +37,8 @@ class ArpTable:
         self.probe_interval = probe_interval
         self.max_pending = max_pending
         self.max_waiting = max_waiting
-        self.entries = {}  # ip -> [mac, expiry]
+        self.refresh_before = ttl / 4
+        self.entries = {}  # ip -> [mac, expiry, used]
         self.waiting = {}  # ip -> [packets list, probes sent, next probe time]
 
     def lookup(self, ip, now):
@@ -47,11 +48,12 @@ class ArpTable:
         if e[1] < now:
             del self.entries[ip]
             return None
+        e[2] = True
         return e[0]
 
     def update(self, ip, mac, now):
         """Learn ip -> mac; returns the packets that were waiting for it (maybe [])."""
-        self.entries[ip] = [mac, now + self.ttl]
+        self.entries[ip] = [mac, now + self.ttl, False]  # mac, expiry, used since learnt
         w = self.waiting.pop(ip, None)
         return w[0] if w else []
 
@@ -76,7 +78,9 @@ class ArpTable:
         return "queued"
 
     def tick(self, now):
-        """-> (ips to probe again, number of packets dropped as unresolvable)."""
+        """-> (ips to probe, number of packets dropped as unresolvable). Entries in use
+        that expire within `refresh_before` s are probed too (unicast would do, broadcast
+        is simpler), so a busy flow never stalls on a cache miss."""
         reprobe = []
         dropped = 0
         for ip in list(self.waiting):
@@ -91,6 +95,10 @@ class ArpTable:
                 w[2] = now + self.probe_interval
                 reprobe.append(ip)
         for ip in list(self.entries):
-            if self.entries[ip][1] < now:
+            e = self.entries[ip]
+            if e[1] < now:
                 del self.entries[ip]
+            elif e[2] and e[1] - now < self.refresh_before:
+                e[2] = False  # one refresh probe per use period
+                reprobe.append(ip)
         return reprobe, dropped
