@@ -136,3 +136,11 @@ def test_http_serves_from_fat():
     assert r[0][2] == FILES["index.html"] and r[1][2] == BIG and r[2][2] == b"unicode"
     assert r[3][1]["content-type"] == "text/css; charset=utf-8"
     assert r[1][1]["last-modified"] == "Tue, 14 Nov 2023 22:13:20 GMT"
+
+
+def test_short_names_code_page_850_and_case_flags():
+    assert fat.short_name(b"\x90       TXT", 0x08) == "\u00e9.TXT"      # 0x90 'É' lowered
+    assert fat.short_name(b"\x90       TXT", 0x18) == "\u00e9.txt"
+    assert fat.short_name(b"\x05BC     ", 0) == "\u00d5BC"              # 0x05 = real 0xE5
+    assert fat.short_name(b"README     ", 0) == "README"
+    assert fat.short_name(b"A B     C  ", 0x10) == "A B.c"
