@@ -1,0 +1,42 @@
+# The targets a unikernel can be configured for (host side). A target fixes only the
+# platform module and which device implementations back the declared devices.
+
+
+class Target:
+    def __init__(self, name, kind, arch, platform, nets, help):
+        self.name = name
+        self.kind = kind            # "unix" (a host process) or "xen" (a PV domain)
+        self.arch = arch            # kernel ARCH for xen targets
+        self.platform = platform    # runtime module providing the scheduler's platform
+        self.nets = nets            # network stacks available, the first is the default
+        self.help = help
+
+    @property
+    def is_xen(self):
+        return self.kind == "xen"
+
+    @property
+    def is_unix(self):
+        return self.kind == "unix"
+
+
+TARGETS = {}
+for _t in (
+        Target("unix-socket", "unix", None, "morgana.plat_unix", ("socket",),
+               "host process, network through the host's sockets"),
+        Target("unix-tap", "unix", None, "morgana.plat_unix", ("direct", "socket"),
+               "host process, our TCP/IP stack on a Linux TAP device"),
+        Target("xen-x86_64", "xen", "x86_64", "morgana.plat_xen", ("direct",),
+               "Xen PV domain on x86_64"),
+        Target("xen-arm32", "xen", "arm32", "morgana.plat_xen", ("direct",),
+               "Xen domain on 32-bit ARM (Cortex-A7/A15)")):
+    TARGETS[_t.name] = _t
+
+
+def get(name):
+    t = TARGETS.get(name)
+    if t is None:
+        from morgana.config import ConfigError
+        raise ConfigError("--target: unknown target %r (choose from %s)"
+                          % (name, ", ".join(sorted(TARGETS))))
+    return t
