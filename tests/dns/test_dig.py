@@ -18,6 +18,7 @@ from morgana.dns import wire, zone  # noqa: E402
 ZONE = os.path.join(ROOT, "configs", "zones", "example.zone")
 MICROPYTHON = os.path.join(ROOT, "build", "unix", "micropython")
 RUNNER = os.path.join(ROOT, "tests", "dns", "run_server.py")
+IDLE = 1.0  # seconds a TCP client may stay silent
 
 if not shutil.which("dig"):
     pytest.skip("dig not installed (apt-get install dnsutils)", allow_module_level=True)
@@ -45,19 +46,25 @@ def server(request):
     port = free_port()
     env = dict(os.environ)
     if request.param == "cpython":
-        cmd = [sys.executable, RUNNER, ZONE, str(port)]
+        cmd = [sys.executable, RUNNER, ZONE, str(port), str(IDLE)]
         env["PYTHONPATH"] = os.pathsep.join([os.path.join(ROOT, "pylib"),
                                              os.path.join(ROOT, "tests", "dns")])
     else:
         if not os.path.exists(MICROPYTHON):
             pytest.fail("build/unix/micropython missing: run make unix")
-        cmd = [MICROPYTHON, RUNNER, ZONE, str(port)]
+        cmd = [MICROPYTHON, RUNNER, ZONE, str(port), str(IDLE)]
         env["MICROPYPATH"] = os.pathsep.join([os.path.join(ROOT, "pylib"),
                                               os.path.join(ROOT, "tests", "dns")])
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
-    line = proc.stdout.readline().decode()
-    assert line.startswith("ready"), line + proc.stdout.read().decode()
+    seen = []
+    for _ in range(5):  # a log line or two, then "ready PORT"
+        seen.append(proc.stdout.readline().decode())
+        if seen[-1].startswith("ready") or proc.poll() is not None:
+            break
+    if not seen[-1].startswith("ready"):
+        proc.kill()
+        pytest.fail("server did not start: " + "".join(seen))
     yield port
     proc.terminate()
     proc.wait(5)
@@ -195,3 +202,12 @@ def test_malformed_queries_formerr_or_dropped(server):
     assert _udp(server, b"\x01\x02\x03", timeout=0.5) is None  # no header: dropped
     # and the server is still serving
     assert "192.0.2.60" in dig(server, "+short", "sip.example.test")
+
+
+def test_idle_tcp_connection_is_closed(server):
+    s = socket.create_connection(("127.0.0.1", server), timeout=5)
+    t0 = time.time()
+    assert s.recv(10) == b""  # the server hung up on us
+    waited = time.time() - t0
+    s.close()
+    assert IDLE * 0.8 <= waited < IDLE + 3, waited
