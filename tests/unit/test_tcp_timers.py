@@ -42,9 +42,14 @@ def test_rto_backoff_doubles_then_gives_up():
     link.drop_fn = blackhole
     cf.send_nowait(b"q" * 100)
     link.run(seconds=2000)
+    # one tail loss probe (2 SRTT after the send) comes before the RTO series
+    assert b.stats["tcp_tlp"] == 1
+    assert times[1] - times[0] < 0.1
+    del times[1]
     gaps = [times[i + 1] - times[i] for i in range(len(times) - 1)]
     assert len(times) == 1 + tf.MAX_RETRIES
-    for i in range(1, len(gaps)):
+    assert abs(gaps[1] - 2 * MIN_RTO) < 1e-6  # the 200 ms floor, doubled
+    for i in range(2, len(gaps)):
         assert abs(gaps[i] - min(2 * gaps[i - 1], 60.0)) < 1e-6, gaps
     assert cf.state == tf.CLOSED and cf.error == tf.ETIMEDOUT
     assert b.stats["tcp_timeout"] == 1

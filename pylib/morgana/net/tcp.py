@@ -46,7 +46,7 @@ class TCP:
     def __init__(self, ip_output, local_ip, stats, isn_secret, mtu=1500, clock=None,
                  spawn=None, rcvbuf=262144, sndbuf=131072, max_half_open=256,
                  max_flows=4096, max_time_wait=1024, msl=30.0, min_rto=0.2,
-                 challenge_acks_per_sec=100, rsts_per_sec=100, keepalive=None):
+                 challenge_acks_per_sec=100, rsts_per_sec=100, keepalive=None, sack=True):
         if mtu < 68 + 40:
             raise ValueError("MTU too small for TCP: %d" % mtu)
         self.ip_output = ip_output
@@ -65,6 +65,7 @@ class TCP:
         self.msl = msl
         self.min_rto = min_rto
         self.keepalive = keepalive  # (idle, interval, count) applied to new flows, or None
+        self.sack = sack            # offer / accept SACK (RFC 2018)
         self.flows = {}             # (remote ip, remote port, local port) -> Flow
         self.listeners = {}
         self.half_open = 0

@@ -1,8 +1,10 @@
 # One TCP connection: the RFC 9293 state machine, NewReno congestion control (RFC 5681,
-# 6582), RTO (RFC 6298), delayed ACKs, zero-window probes, keep-alive and the RFC 5961
-# checks. The synchronous core (on_segment, on_timer, send_nowait, recv_nowait, shutdown,
+# 6582) with limited transmit (RFC 3042), early retransmit (RFC 5827) and SACK-driven hole
+# retransmission (RFC 2018, a light RFC 6675), tail loss probes (RFC 8985 TLP), RTO
+# (RFC 6298), delayed ACKs, zero-window
+# probes, keep-alive and the RFC 5961 checks. The synchronous core (on_segment, on_timer, send_nowait, recv_nowait, shutdown,
 # abort) is driven by morgana.net.tcp.TCP; read/write/close wrap it as awaitables.
-from morgana.net.tcp_wire import FIN, SYN, RST, PSH, ACK, syn_options
+from morgana.net.tcp_wire import FIN, SYN, RST, PSH, ACK, syn_options, sack_option
 from morgana.net.tcp_rto import RTO
 
 M = 0xFFFFFFFF
@@ -68,6 +70,11 @@ class Flow:
         self.snd_ws = 0
         self.rcv_ws = 0
         self.snd_ws_ok = False  # both sides agreed on window scaling
+        self.sack_ok = False    # both sides agreed on SACK
+        self.sacked = []        # [left, right] ranges the peer holds above snd_una, sorted
+        self.rexmt_next = iss   # next hole to retransmit in SACK recovery
+        self.lt_extra = 0       # limited transmit allowance (bytes beyond cwnd)
+        self.last_ooo = 0       # start of the latest out-of-order arrival (first SACK block)
         self.mss = 536
         self.sndbuf = bytearray()
         self.sb_off = 0
@@ -107,6 +114,8 @@ class Flow:
         self.t_persist = None
         self.t_keep = None
         self.t_2msl = None
+        self.t_tlp = None       # tail loss probe
+        self.tlp_done = False   # one probe per loss episode
         self.deadline = None
         # waiting application tasks (sched.Promise)
         self._rd_wait = None
@@ -152,15 +161,38 @@ class Flow:
         return f
 
     def _xmit(self, seq, flags, payload=b"", opts=b""):
+        if self.ooo and self.sack_ok and flags & ACK and not flags & SYN:
+            opts = sack_option(self._sack_blocks())
         wnd = self._wnd_field()
         self.tcp._send(self, seq, self.rcv_nxt if flags & ACK else 0, flags, wnd, opts, payload)
         if flags & ACK:
             self.ack_pending = 0
             self.t_delack = None
 
+    def _sack_blocks(self):
+        # merged out-of-order runs; the one holding the latest arrival first (RFC 2018 4)
+        runs = []
+        for s0, d, f in self.ooo:
+            if not len(d):
+                continue
+            e = (s0 + len(d)) & M
+            if runs and le(s0, runs[-1][1]):
+                if lt(runs[-1][1], e):
+                    runs[-1][1] = e
+            else:
+                runs.append([s0, e])
+        out = []
+        for r in runs:
+            if le(r[0], self.last_ooo) and lt(self.last_ooo, r[1]):
+                out.insert(0, (r[0], r[1]))
+            else:
+                out.append((r[0], r[1]))
+        return out
+
     def _retime(self):
         d = None
-        for t in (self.t_rexmt, self.t_delack, self.t_persist, self.t_keep, self.t_2msl):
+        for t in (self.t_rexmt, self.t_delack, self.t_persist, self.t_keep, self.t_2msl,
+                  self.t_tlp):
             if t is not None and (d is None or t < d):
                 d = t
         self.deadline = d
@@ -189,6 +221,7 @@ class Flow:
             self.error = err
         self.state = CLOSED
         self.t_rexmt = self.t_delack = self.t_persist = self.t_keep = self.t_2msl = None
+        self.t_tlp = None
         self.deadline = None
         self.tcp._remove(self)
         self._wake_all()
@@ -202,7 +235,7 @@ class Flow:
 
     def _enter_time_wait(self):
         self.state = TIME_WAIT
-        self.t_rexmt = self.t_persist = self.t_keep = None
+        self.t_rexmt = self.t_persist = self.t_keep = self.t_tlp = None
         self.t_2msl = self.tcp.now() + 2 * self.tcp.msl
         self.tcp._time_wait(self)
 
@@ -211,8 +244,10 @@ class Flow:
     def send_syn(self):
         # SYN (active) or SYN-ACK (passive / simultaneous open); window never scaled here
         flags = SYN | (ACK if self.state == SYN_RCVD else 0)
-        ws = self.rcv_ws if self.state == SYN_SENT or self.snd_ws_ok else None
-        self._xmit(self.iss, flags, b"", syn_options(self.tcp.mss, ws))
+        active = self.state == SYN_SENT
+        ws = self.rcv_ws if active or self.snd_ws_ok else None
+        sack = self.tcp.sack and (active or self.sack_ok)
+        self._xmit(self.iss, flags, b"", syn_options(self.tcp.mss, ws, sack))
         self.snd_nxt = (self.iss + 1) & M
         if lt(self.snd_max, self.snd_nxt):
             self.snd_max = self.snd_nxt
@@ -229,6 +264,7 @@ class Flow:
         self.rcv_nxt = (seg.seq + 1) & M
         self.rcv_adv = self.rcv_nxt
         self.snd_ws_ok = seg.wscale is not None
+        self.sack_ok = seg.sack_ok and self.tcp.sack
         if self.snd_ws_ok:
             self.snd_ws = seg.wscale
             self.rcv_ws = self.tcp.rcv_ws
@@ -260,6 +296,7 @@ class Flow:
         self.irs = seg.seq
         self.rcv_nxt = (seg.seq + 1) & M
         self.rcv_adv = self.rcv_nxt
+        self.sack_ok = seg.sack_ok and self.tcp.sack
         if seg.wscale is None:
             self.snd_ws = self.rcv_ws = 0
             self.snd_ws_ok = False
@@ -386,6 +423,8 @@ class Flow:
             self._challenge_ack()
             return
         wnd = seg.wnd << self.snd_ws
+        if seg.sack is not None and self.sack_ok:
+            self._take_sack(seg.sack)
         if lt(self.snd_una, ack):
             self._new_ack(ack, now)
         elif (ack == self.snd_una and not len(data) and not fl & FIN and wnd == self.snd_wnd
@@ -448,6 +487,9 @@ class Flow:
         self.snd_una = ack
         if lt(self.snd_nxt, ack):
             self.snd_nxt = ack
+        if self.sacked:
+            self._prune_sacked()
+        self.lt_extra = 0
         self.retries = 0
         self.rto.backoff = 0
         mss = self.mss
@@ -458,7 +500,7 @@ class Flow:
                 self.cwnd = min(self.ssthresh, flight + mss)
             else:
                 self.tcp.count("tcp_partial_ack")
-                self._retransmit_una()  # partial ACK: the next hole is lost too
+                self._retransmit_hole()  # partial ACK: the next hole is lost too
                 c = self.cwnd - acked + mss
                 self.cwnd = c if c > mss else mss
         elif self.cwnd < self.ssthresh:
@@ -468,41 +510,116 @@ class Flow:
         if self.cwnd > CWND_MAX:
             self.cwnd = CWND_MAX
         self.dupacks = 0
-        self.t_rexmt = None if self.snd_una == self.snd_max else now + self.rto.value()
+        self.tlp_done = False
+        if self.snd_una == self.snd_max:
+            self.t_rexmt = self.t_tlp = None
+        else:
+            self.t_rexmt = now + self.rto.value()
+            self._arm_tlp(now)
         self._wake("_wr_wait")
 
     def _dup_ack(self, ack):
         self.dupacks += 1
         self.tcp.count("tcp_dup_ack")
-        if self.dupacks == 3 and not self.in_recovery and le(self.recover, ack):
-            flight = (self.snd_max - self.snd_una) & M
-            self.ssthresh = max(flight // 2, 2 * self.mss)
+        mss = self.mss
+        flight = (self.snd_max - self.snd_una) & M
+        unsent = len(self.sndbuf) - self.sb_off - ((self.snd_max - self.buf_seq) & M)
+        thresh = 3
+        if self.tlp_done:
+            thresh = 1  # the probe was answered with a hole: repair now, not at the RTO
+        elif flight < 4 * mss and unsent <= 0:
+            thresh = max(1, (flight + mss - 1) // mss - 1)  # early retransmit (RFC 5827)
+        if self.in_recovery:
+            if self.sacked and self._retransmit_hole():
+                return  # a SACK hole went out in place of the segment that left
+            self.cwnd += mss
+        elif self.dupacks >= thresh and le(self.recover, ack):
+            self.ssthresh = max(flight // 2, 2 * mss)
             self.recover = self.snd_max
             self.in_recovery = True
+            self.lt_extra = 0
             self.tcp.count("tcp_fast_rexmt")
-            self._retransmit_una()
-            self.cwnd = self.ssthresh + 3 * self.mss
-        elif self.dupacks > 3 and self.in_recovery:
-            self.cwnd += self.mss
+            self.t_tlp = None
+            self.rexmt_next = self.snd_una
+            self._retransmit_hole()
+            self.cwnd = self.ssthresh + 3 * mss
+        elif self.dupacks < 3:
+            self.lt_extra = self.dupacks * mss  # limited transmit (RFC 3042)
 
-    def _retransmit_una(self):
-        # resend one segment from SND.UNA without moving SND.NXT; Karn: stop timing
+    def _take_sack(self, blocks):
+        # keep only blocks inside what we sent (RFC 2018 / 5961 spirit: ignore bogus ones)
+        una = self.snd_una
+        top = self.snd_max
+        sk = self.sacked
+        for left, right in blocks:
+            if not (lt(una, right) and lt(left, right) and le(right, top) and le(una, left)):
+                continue
+            sk.append([left, right])
+        if not sk:
+            return
+        sk.sort(key=lambda r: (r[0] - una) & M)
+        merged = [sk[0]]
+        for r in sk[1:]:
+            last = merged[-1]
+            if le(r[0], last[1]):
+                if lt(last[1], r[1]):
+                    last[1] = r[1]
+            else:
+                merged.append(r)
+        self.sacked = merged[:16]
+
+    def _prune_sacked(self):
+        una = self.snd_una
+        out = []
+        for r in self.sacked:
+            if le(r[1], una):
+                continue
+            if lt(r[0], una):
+                r[0] = una
+            out.append(r)
+        self.sacked = out
+
+    def _retransmit_hole(self):
+        """Resend the first unSACKed segment at or after rexmt_next (snd_una without SACK
+        information). Returns True when something was sent."""
+        start = self.rexmt_next if lt(self.snd_una, self.rexmt_next) else self.snd_una
+        limit = None
+        if self.sacked:
+            for left, right in self.sacked:
+                if le(right, start):
+                    continue
+                if lt(start, left):
+                    limit = (left - start) & M
+                    break
+                start = right
+            else:
+                return False  # nothing left below the highest SACKed byte
+        n = self._retransmit_at(start, limit)
+        if n:
+            self.rexmt_next = (start + n) & M
+        return n > 0
+
+    def _retransmit_at(self, seq, limit=None):
+        # resend one segment from seq without moving SND.NXT; Karn: stop timing
         self.rtt_seq = None
         held = len(self.sndbuf) - self.sb_off
-        off = (self.snd_una - self.buf_seq) & M
-        if off > held:
-            return
+        off = (seq - self.buf_seq) & M
+        if off > held or not lt(seq, self.snd_max):
+            return 0
         n = held - off
         if n > self.mss:
             n = self.mss
+        if limit is not None and n > limit:
+            n = limit
         fin = self.fin_queued and off + n == held
         if n == 0 and not fin:
-            return
+            return 0
         p = self.sb_off + off
         payload = memoryview(self.sndbuf)[p:p + n] if n else b""
         self.tcp.count("tcp_rexmt")
-        self._xmit(self.snd_una, ACK | (FIN if fin else 0), payload)
+        self._xmit(seq, ACK | (FIN if fin else 0), payload)
         self.t_rexmt = self.tcp.now() + self.rto.value()
+        return n + (1 if fin else 0)
 
     def _right_edge(self):
         free = self.rcv_max - len(self.rcvbuf)
@@ -555,6 +672,7 @@ class Flow:
 
     def _store_ooo(self, seq, data, fin):
         self.tcp.count("tcp_ooo")
+        self.last_ooo = seq
         n = len(data)
         if len(self.ooo) >= MAX_OOO or self.ooo_bytes + n > self.rcv_max:
             self.tcp.count("tcp_ooo_dropped")
@@ -621,7 +739,8 @@ class Flow:
             return
         buf = self.sndbuf
         held = len(buf) - self.sb_off
-        wnd = self.snd_wnd if self.snd_wnd < self.cwnd else self.cwnd
+        cw = self.cwnd + self.lt_extra
+        wnd = self.snd_wnd if self.snd_wnd < cw else cw
         mss = self.mss
         sent = False
         while True:
@@ -658,6 +777,8 @@ class Flow:
                 self.snd_max = self.snd_nxt
             if self.t_rexmt is None:
                 self.t_rexmt = now + self.rto.value()
+            if self.t_tlp is None:
+                self._arm_tlp(now)
             sent = True
             if fin:
                 break
@@ -666,6 +787,38 @@ class Flow:
                 and (held or self.fin_queued)):
             self.t_persist = self.tcp.now() + self.rto.value()
         self._retime()
+
+    def _arm_tlp(self, now):
+        # RFC 8985 7.2: probe after 2 SRTT (plus the peer's delayed ACK for one segment)
+        if self.tlp_done or self.in_recovery or self.rto.srtt is None:
+            return
+        pto = 2 * self.rto.srtt
+        if pto < 0.01:
+            pto = 0.01
+        if ((self.snd_max - self.snd_una) & M) <= self.mss:
+            pto += DELACK
+        t = now + pto
+        if self.t_rexmt is not None and t >= self.t_rexmt:
+            return
+        self.t_tlp = t
+
+    def _on_tlp(self, now):
+        self.t_tlp = None
+        if self.snd_una == self.snd_max or self.in_recovery:
+            return
+        self.tlp_done = True
+        self.tcp.count("tcp_tlp")
+        held = len(self.sndbuf) - self.sb_off
+        sent = (self.snd_max - self.buf_seq) & M
+        if sent < held and self.snd_nxt == self.snd_max and self.snd_wnd > sent - (
+                (self.snd_una - self.buf_seq) & M):
+            self.lt_extra = self.mss  # new data makes the better probe
+            self.output()
+            self.lt_extra = 0
+        else:
+            last = (self.snd_max - self.mss) & M
+            self._retransmit_at(last if lt(self.snd_una, last) else self.snd_una)
+        self.t_rexmt = now + self.rto.value()
 
     def _send_ack_now(self):
         self._xmit(self.snd_nxt, ACK)
@@ -681,6 +834,8 @@ class Flow:
             self._on_rexmt(now)
             if self.state == CLOSED:
                 return
+        if self.t_tlp is not None and self.t_tlp <= now:
+            self._on_tlp(now)
         if self.t_persist is not None and self.t_persist <= now:
             self._on_persist(now)
         if self.t_delack is not None and self.t_delack <= now:
@@ -717,6 +872,9 @@ class Flow:
         self.cwnd = self.mss
         self.in_recovery = False
         self.dupacks = 0
+        self.lt_extra = 0
+        self.t_tlp = None
+        self.sacked = []  # RFC 6675 5.1 allows forgetting SACK state after a timeout
         self.recover = self.snd_max
         self.snd_nxt = self.snd_una  # go back: resend from the first unacked byte
         self.tcp.count("tcp_rexmt")

@@ -1,4 +1,5 @@
-# TCP segment codec (RFC 9293 header, RFC 7323 window scale, MSS option): pure functions.
+# TCP segment codec (RFC 9293 header, RFC 7323 window scale, MSS, RFC 2018 SACK options):
+# pure functions.
 #   parse(src, dst, buf) -> Segment, or raises Drop(reason) for anything malformed.
 #   build(src, dst, sport, dport, seq, ack, flags, wnd, opts, payload) -> bytearray
 # Checksums go through morgana.net.checksum (C or viper where available).
@@ -30,7 +31,7 @@ class Segment:
     """A parsed segment. `data` is a memoryview into the received buffer (no copy)."""
 
     __slots__ = ("sport", "dport", "seq", "ack", "flags", "wnd", "mss", "wscale",
-                 "sack_ok", "data")
+                 "sack_ok", "sack", "data")
 
     def __init__(self, sport, dport, seq, ack, flags, wnd, data):
         self.sport = sport
@@ -42,6 +43,7 @@ class Segment:
         self.mss = None
         self.wscale = None
         self.sack_ok = False
+        self.sack = None  # list of (left, right) sequence ranges the peer holds
         self.data = data
 
     def seglen(self):
@@ -78,6 +80,14 @@ def parse_options(seg, opts):
             if ln != 2:
                 raise Drop("tcp_bad_option")
             seg.sack_ok = True
+        elif kind == OPT_SACK:
+            if ln < 10 or (ln - 2) % 8:
+                raise Drop("tcp_bad_option")
+            blocks = []
+            for j in range(i + 2, i + ln, 8):
+                blocks.append((int.from_bytes(opts[j:j + 4], "big"),
+                               int.from_bytes(opts[j + 4:j + 8], "big")))
+            seg.sack = blocks
         i += ln
 
 
@@ -101,11 +111,23 @@ def parse(src, dst, buf):
     return seg
 
 
-def syn_options(mss, wscale):
-    """Options for a SYN or SYN-ACK: MSS, and window scale when wscale is not None."""
+def syn_options(mss, wscale, sack_ok=False):
+    """Options for a SYN or SYN-ACK: MSS, window scale when wscale is not None, and
+    SACK-permitted."""
     o = bytearray(struct.pack(">BBH", OPT_MSS, 4, mss))
     if wscale is not None:
         o += bytes((OPT_NOP, OPT_WS, 3, wscale))
+    if sack_ok:
+        o += bytes((OPT_NOP, OPT_NOP, OPT_SACK_OK, 2))
+    return o
+
+
+def sack_option(blocks):
+    """A SACK option (padded to 4 bytes) for up to 4 (left, right) blocks."""
+    blocks = blocks[:4]
+    o = bytearray((OPT_NOP, OPT_NOP, OPT_SACK, 2 + 8 * len(blocks)))
+    for left, right in blocks:
+        o += struct.pack(">II", left, right)
     return o
 
 
