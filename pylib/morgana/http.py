@@ -8,6 +8,7 @@
 # never as one concatenated copy of the file.
 from morgana import sched
 from morgana import mimetypes
+from morgana.http_conn import Conn
 from morgana.http_parse import (
     HttpError, Unsatisfiable, KNOWN_METHODS, find_head_end, skip_leading_crlf,
     parse_request, parse_content_length, has_token, target_path, http_date,
@@ -75,9 +76,11 @@ class Server:
         self.max_headers = max_headers
         self.max_uri = max_uri
         self.max_body = max_body
-        self.idle_timeout = idle_timeout
-        self.head_timeout = head_timeout
-        self.write_timeout = write_timeout
+        # None: no limit (a deadline far away keeps the per-call path branch-free)
+        self.idle_timeout = 1e9 if idle_timeout is None else idle_timeout
+        self.head_timeout = 1e9 if head_timeout is None else head_timeout
+        self.write_timeout = 1e9 if write_timeout is None else write_timeout
+        self._tick = min(self.idle_timeout, self.head_timeout, self.write_timeout) / 4
         self.chunk = chunk
         self.index = index
         self.max_cache = max_cache
@@ -100,28 +103,10 @@ class Server:
             self._dhdr = b"Date: " + http_date(s) + b"\r\n" + self._server_hdr
         return self._dhdr
 
-    async def _read(self, flow, timeout):
-        try:
-            return await sched.with_timeout(timeout, flow.read())
-        except sched.Timeout:
-            self.stats["timeouts"] += 1
-            return None
-
-    async def _write(self, flow, data):
-        if self.write_timeout is None:
-            await flow.write(data)
-            await sched.sleep(0)        # let other connections run between chunks
-            return
-        try:
-            await sched.with_timeout(self.write_timeout, flow.write(data))
-        except sched.Timeout:
-            self.stats["timeouts"] += 1
-            raise _Close()
-
-    def _logline(self, flow, req, status, nbytes):
+    def _logline(self, c, req, status, nbytes):
         if self.log is None:
             return
-        peer = getattr(flow, "peer", None)
+        peer = c.peer
         who = "%s:%s" % (peer[0], peer[1]) if peer else "-"
         if req is None:
             line = "-"
@@ -144,13 +129,18 @@ class Server:
 
     # ---- reading ----
 
-    async def _read_head(self, flow, buf):
-        """(head, rest) once a whole head is buffered; None when the peer goes away
-        or stays idle between requests. HttpError for oversized or timed-out heads."""
+    async def _read_head(self, c, buf):
+        """(head, rest) once a whole head is buffered; None when the peer goes away.
+        HttpError for oversized heads. The first byte must come within idle_timeout,
+        the whole head within head_timeout of its first byte (slowloris)."""
         scanned = 0
-        deadline = None
+        started = False
+        c.expire_in(self.idle_timeout)
         while True:
             if buf:
+                if not started:
+                    started = c.partial = True
+                    c.expire_in(self.head_timeout)
                 k = skip_leading_crlf(buf)
                 if k:
                     buf = buf[k:]
@@ -160,77 +150,88 @@ class Server:
                 if end >= 0:
                     if end > self.max_head:
                         raise self._too_big(buf)
+                    c.partial = False
                     return buf[:end], buf[end:]
                 if len(buf) > self.max_head:
                     raise self._too_big(buf)
                 scanned = len(buf)
-            if deadline is None:
-                t = self.idle_timeout
-            else:
-                t = deadline - sched.now()
-                if t <= 0:
-                    t = 0
-            data = await self._read(flow, t) if t > 0 else None
-            if data is None:
-                if buf:
-                    raise HttpError(408, "request head not received in time")
-                return None
+            data = await c.read()
             if not data:
                 return None
-            if deadline is None:
-                deadline = sched.now() + self.head_timeout
+            if not started:
+                started = c.partial = True
+                c.expire_in(self.head_timeout)
             buf = buf + data
 
-    async def _discard(self, flow, buf, n):
+    async def _discard(self, c, buf, n):
         # Skip a request body of n bytes (GET with a body, or a 405'd POST).
-        deadline = sched.now() + self.head_timeout
+        c.expire_in(self.head_timeout)
         while len(buf) < n:
             n -= len(buf)
-            t = deadline - sched.now()
-            data = await self._read(flow, t) if t > 0 else None
-            if not data:
+            buf = await c.read()
+            if not buf:
                 raise _Close()
-            buf = data
         return buf[n:]
+
+    async def _write(self, c, data):
+        c.expire_in(self.write_timeout)
+        await c.write(data)
 
     # ---- the connection loop ----
 
     async def handle(self, flow):
         """Serve one connection until close, error or timeout; always closes flow."""
         self.stats["connections"] += 1
+        c = Conn(flow, self._tick)
         buf = b""
         try:
             while True:
                 req = None
                 try:
-                    got = await self._read_head(flow, buf)
+                    got = await self._read_head(c, buf)
                     if got is None:
                         return
                     head, buf = got
                     req = parse_request(head, self.max_uri, self.max_headers)
                     self.stats["requests"] += 1
-                    keep, buf = await self._prepare(flow, req, buf)
-                    status, nbytes = await self._respond(flow, req, keep)
+                    keep, buf = await self._prepare(c, req, buf)
+                    status, nbytes = await self._respond(c, req, keep)
                 except HttpError as e:
                     self.stats["errors"] += 1
                     head_only = req is not None and req.method == b"HEAD"
-                    nbytes = await self._error(flow, e.status, False, head_only)
-                    self._logline(flow, req, e.status, nbytes)
+                    nbytes = await self._error(c, e.status, False, head_only)
+                    self._logline(c, req, e.status, nbytes)
                     return
-                self._logline(flow, req, status, nbytes)
+                self._logline(c, req, status, nbytes)
                 if not keep:
                     return
-        except _Close:
-            return
-        except OSError:
+                await sched.sleep(0)      # one request per turn: pipeliners can't hog
+        except sched.Cancelled:
+            if not c.fired:
+                raise                    # cancelled from outside: not ours to swallow
+            await self._timed_out(c)
+        except (_Close, OSError):
             return
         finally:
+            c.stop()
             try:
                 await flow.close()
             except Exception:
                 pass
 
-    async def _prepare(self, flow, req, buf):
+    async def _timed_out(self, c):
+        self.stats["timeouts"] += 1
+        if not c.partial:
+            return                       # idle keep-alive or stuck writer: just close
+        try:
+            await self._error(c, 408, False, False)
+        except sched.Cancelled:
+            if not c.fired:
+                raise
+        except OSError:
+            pass
+
+    async def _prepare(self, c, req, buf):
         """Connection persistence and request body handling; returns (keep, rest)."""
         h = req.headers
         conn = h.get(b"connection")
@@ -249,7 +250,7 @@ class Server:
             if n > self.max_body:
                 raise HttpError(413, "request body larger than %d bytes" % self.max_body)
             if n:
-                buf = await self._discard(flow, buf, n)
+                buf = await self._discard(c, buf, n)
         return keep, buf
 
     def _conn_hdr(self, req, keep):
@@ -259,7 +260,7 @@ class Server:
             return b"Connection: keep-alive\r\n"
         return b""
 
-    async def _error(self, flow, status, keep, head_only, extra=b"", version=11):
+    async def _error(self, c, status, keep, head_only, extra=b"", version=11):
         reason = REASONS.get(status, b"Error")
         body = b"<!DOCTYPE html>\n<html><head><title>%d %s</title></head><body><h1>%d %s" \
                b"</h1></body></html>\n" % (status, reason, status, reason)
@@ -267,7 +268,7 @@ class Server:
                          b"Content-Type: text/html; charset=utf-8\r\n",
                          b"Content-Length: %d\r\n" % len(body), extra,
                          b"" if keep else b"Connection: close\r\n", b"\r\n"))
-        await self._write(flow, head if head_only else head + body)
+        await self._write(c, head if head_only else head + body)
         return 0 if head_only else len(body)
 
     async def _lookup(self, name, is_dir):
@@ -291,11 +292,11 @@ class Server:
         self._files[key] = f
         return f
 
-    async def _respond(self, flow, req, keep):
+    async def _respond(self, c, req, keep):
         m = req.method
         if m != b"GET" and m != b"HEAD":
             if m in KNOWN_METHODS:
-                n = await self._error(flow, 405, keep, False, b"Allow: GET, HEAD\r\n")
+                n = await self._error(c, 405, keep, False, b"Allow: GET, HEAD\r\n")
                 return 405, n
             raise HttpError(501, "method not implemented")
         head_only = m == b"HEAD"
@@ -306,10 +307,10 @@ class Server:
             self._oops(e)
             raise HttpError(500, "store error")
         if f is None:
-            return 404, await self._error(flow, 404, keep, head_only)
+            return 404, await self._error(c, 404, keep, head_only)
         if f == "redirect":
             loc = b"Location: /" + _quote(name) + b"/\r\n"
-            return 301, await self._error(flow, 301, keep, head_only, loc)
+            return 301, await self._error(c, 301, keep, head_only, loc)
         h = req.headers
         conn = self._conn_hdr(req, keep)
         inm = h.get(b"if-none-match")
@@ -320,7 +321,7 @@ class Server:
             t = parse_http_date(ims) if ims is not None else None
             fresh = t is not None and f.mtime <= t
         if fresh:
-            await self._write(flow, b"".join((b"HTTP/1.1 304 Not Modified\r\n",
+            await self._write(c, b"".join((b"HTTP/1.1 304 Not Modified\r\n",
                                               self._date(), f.validators, conn, b"\r\n")))
             return 304, 0
         rng = h.get(b"range")
@@ -329,7 +330,7 @@ class Server:
                 ranges = parse_range(rng, f.size)
             except Unsatisfiable:
                 extra = b"Content-Range: bytes */%d\r\n" % f.size
-                return 416, await self._error(flow, 416, keep, False, extra)
+                return 416, await self._error(c, 416, keep, False, extra)
             if ranges is not None:
                 ranges = coalesce(ranges)
                 if len(ranges) == 1:
@@ -338,15 +339,15 @@ class Server:
                                      f.hdrs, b"Content-Range: bytes %d-%d/%d\r\n"
                                      % (a, b, f.size),
                                      b"Content-Length: %d\r\n" % (b - a + 1), conn, b"\r\n"))
-                    await self._send(flow, head, f, a, b - a + 1)
+                    await self._send(c, head, f, a, b - a + 1)
                     return 206, b - a + 1
-                return 206, await self._send_multi(flow, f, ranges, conn)
+                return 206, await self._send_multi(c, f, ranges, conn)
         head = b"".join((b"HTTP/1.1 200 OK\r\n", self._date(), f.hdrs, f.len200, conn,
                          b"\r\n"))
         if head_only:
-            await self._write(flow, head)
+            await self._write(c, head)
             return 200, 0
-        await self._send(flow, head, f, 0, f.size)
+        await self._send(c, head, f, 0, f.size)
         return 200, f.size
 
     def _if_range(self, v, f):
@@ -372,22 +373,23 @@ class Server:
             raise _Close()      # file shrank under us / store error: framing is lost
         return data
 
-    async def _send(self, flow, head, f, start, length):
+    async def _send(self, c, head, f, start, length):
         ch = self.chunk
         if length <= ch:
             # one write for small responses: fewer segments, better for pipelining
-            await self._write(flow, head + await self._chunk_of(f, start, length)
+            await self._write(c, head + await self._chunk_of(f, start, length)
                               if length else head)
             return
-        await self._write(flow, head)
+        await self._write(c, head)
         off = start
         end = start + length
         while off < end:
             n = end - off if end - off < ch else ch
-            await self._write(flow, await self._chunk_of(f, off, n))
+            await self._write(c, await self._chunk_of(f, off, n))
             off += n
+            await sched.sleep(0)        # a big body must not hold up other connections
 
-    async def _send_multi(self, flow, f, ranges, conn):
+    async def _send_multi(self, c, f, ranges, conn):
         # multipart/byteranges (RFC 9110 14.6); the boundary never occurs in part headers
         self._bseq += 1
         boundary = b"morgana-%08x-%x" % (self._bseq, f.size ^ f.mtime)
@@ -400,11 +402,11 @@ class Server:
             total += len(ph) + b - a + 1
         tail = b"\r\n--" + boundary + b"--\r\n"
         total += len(tail)
-        await self._write(flow, b"".join((
+        await self._write(c, b"".join((
             b"HTTP/1.1 206 Partial Content\r\n", self._date(),
             b"Content-Type: multipart/byteranges; boundary=" + boundary + b"\r\n",
             f.validators, b"Content-Length: %d\r\n" % total, conn, b"\r\n")))
         for ph, a, n in parts:
-            await self._send(flow, ph, f, a, n)
-        await self._write(flow, tail)
+            await self._send(c, ph, f, a, n)
+        await self._write(c, tail)
         return total

@@ -83,3 +83,36 @@ def test_body_arriving_in_pieces_is_skipped():
     flow, took, srv = timed([req, b"defg", b"hij" + REQ])
     r = parse_responses(flow.data())
     assert [x[0] for x in r] == [200, 200]
+
+
+def test_outside_cancel_is_not_swallowed():
+    # Only the connection's own deadline becomes a timeout; a cancel from elsewhere (the
+    # app shutting the listener down) must still cancel the handler and close the flow.
+    srv = http.Server(kv_crunch.KV(FILES))
+    flow = FakeFlow([None])
+
+    async def main():
+        t = sched.spawn(srv.handle(flow))
+        await sched.sleep(0.02)
+        t.cancel()
+        await sched.sleep(0)
+        return t
+
+    t = sched.run(main())
+    assert t.done() and isinstance(t.exception(), sched.Cancelled)
+    assert flow.closed and srv.stats["timeouts"] == 0
+
+
+def test_watchdog_task_ends_with_the_connection():
+    # after the handler returns no deadline task is left to fire later
+    srv = http.Server(kv_crunch.KV(FILES), idle_timeout=0.05)
+    flow = FakeFlow([REQ])
+    fired = []
+
+    async def main():
+        await srv.handle(flow)
+        await sched.sleep(0.2)          # longer than any deadline the connection set
+        fired.append(srv.stats["timeouts"])
+
+    sched.run(main())
+    assert fired == [0]
