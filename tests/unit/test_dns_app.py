@@ -1,7 +1,7 @@
 # morgana.dns.app: zones from compiled modules or files, serving on a stack, stats log.
 from morgana import sched
 from morgana.dns import app, compile as dnscompile, wire, zone
-from dns_fixture import query, example_zone_path, FakeStack, run_coro
+from dns_fixture import query, example_zone_path, FakeStack
 
 
 class _Mod:
@@ -20,13 +20,20 @@ def _compiled_module():
 def test_start_serves_compiled_zone_on_the_stack():
     st = FakeStack()
     logs = []
-    srv = app.start(st, app.zones_from_modules([_compiled_module()]), 5300, log=logs.append)
+    box = []
+
+    async def go():
+        srv = app.start(st, app.zones_from_modules([_compiled_module()]), 5300, log=logs.append)
+        st.udp[5300](query("mail.example.test.", wire.A, id=3), "10.1.1.1", 999)
+        await sched.sleep(0)
+        box.append(srv)
+
+    sched.run(go())
     assert 5300 in st.udp and 5300 in st.tcp
     assert logs and "example.test." in logs[0] and "5300" in logs[0]
-    run_coro(st.udp[5300](query("mail.example.test.", wire.A, id=3), "10.1.1.1", 999))
     m = wire.parse_message(st.sent[0][0])
     assert m.id == 3 and m.answer[0][4] == b"\xc0\x00\x02\x19"
-    assert srv.stats["noerror"] == 1
+    assert box[0].stats["noerror"] == 1
 
 
 def test_zones_from_files_and_bad_file_error():

@@ -206,18 +206,43 @@ def test_tcp_framing_several_queries_split_reads():
 
 
 def test_serve_registers_udp_and_tcp():
+    from morgana import sched
     st = FakeStack()
-    server().serve(st, 5353, tcp_idle=None)
-    assert 5353 in st.udp and 5353 in st.tcp
-    _run(st.udp[5353](query("sip.example.test.", wire.A, id=99), "10.0.0.9", 4444))
-    data, ip, port, sport = st.sent[0]
-    assert (ip, port, sport) == ("10.0.0.9", 4444, 5353)
-    assert wire.parse_message(data).id == 99
-    _run(st.udp[5353](b"\x01", "10.0.0.9", 4444))  # dropped: nothing sent
-    assert len(st.sent) == 1
-    flow = FakeFlow([struct.pack(">H", 3) + b"abc"])  # a non-query: hang up
-    _run(st.tcp[5353](flow))
-    assert flow.closed and flow.out == b""
+
+    async def go():
+        server().serve(st, 5353, tcp_idle=None)
+        assert 5353 in st.udp and 5353 in st.tcp
+        h = st.udp[5353]
+        assert h(query("sip.example.test.", wire.A, id=99), "10.0.0.9", 4444) is None  # sync
+        assert h(query("mail.example.test.", wire.A, id=98), "10.0.0.9", 4445) is None
+        assert h(b"\x01", "10.0.0.9", 4444) is None  # dropped: nothing queued
+        await sched.sleep(0)
+        assert len(st.sent) == 2
+        data, ip, port, sport = st.sent[0]
+        assert (ip, port, sport) == ("10.0.0.9", 4444, 5353)
+        assert wire.parse_message(data).id == 99
+        assert wire.parse_message(st.sent[1][0]).id == 98 and st.sent[1][2] == 4445
+        flow = FakeFlow([struct.pack(">H", 3) + b"abc"])  # a non-query: hang up
+        await st.tcp[5353](flow)
+        assert flow.closed and flow.out == b""
+
+    sched.run(go())
+
+
+def test_udp_backlog_is_bounded():
+    from morgana import sched
+    st = FakeStack()
+    s = DnsServer([zone.load_zone(example_zone_path())])
+
+    async def go():
+        s.serve(st, 53, tcp_idle=None, backlog=4)
+        for i in range(10):  # the sender cannot run in between: 6 are dropped
+            st.udp[53](query("sip.example.test.", wire.A, id=i), "10.0.0.1", 1000 + i)
+        await sched.sleep(0)
+
+    sched.run(go())
+    assert [wire.parse_message(x[0]).id for x in st.sent] == [0, 1, 2, 3]
+    assert s.stats["backlog_drop"] == 6
 
 
 class SilentFlow(FakeFlow):
