@@ -115,7 +115,7 @@ class OurStack:
         return json.loads(out.stdout)
 
 
-def ping(ns, ip, count, size=None, interval="0.01", wait=2):
+def ping(ns, ip, count, size=None, interval="0.01", wait=5):
     args = ["ping", "-n", "-q", "-c", str(count), "-i", interval, "-W", str(wait)]
     if size:
         args += ["-s", str(size)]

@@ -83,7 +83,7 @@ def test_our_client_downloads_10mb_from_linux(ns, impl):
 def test_curl_10mb_impaired(ns, impl):
     st = netns.OurStack(ns, impl, ["--ip", "10.0.0.2/24", "--http", "80:%d" % SIZE,
                                    "--impair", IMPAIR])
-    rc, n, digest, dt = _curl(ns, st, 240)
+    rc, n, digest, dt = _curl(ns, st, 420)
     assert (rc, n, digest) == (0, SIZE, _expected()), st.stderr()[-2000:]
     s = st.stats()
     assert s["_netif"]["lost"] > 100 and s["_netif"]["duplicated"] > 10
@@ -94,6 +94,6 @@ def test_our_client_10mb_impaired(ns, impl):
     _linux_server(ns)
     st = netns.OurStack(ns, impl, ["--ip", "10.0.0.2/24", "--impair", IMPAIR,
                                    "--fetch", "%s:8080:/big.bin" % netns.LINUX_IP])
-    status, n, digest, secs = _fetched(st, 240)
+    status, n, digest, secs = _fetched(st, 420)
     assert (status, n, digest) == ("200", SIZE, _expected())
     assert st.stats()["_netif"]["lost"] > 100

@@ -109,3 +109,10 @@ def test_next_hop():
     assert ipv4.next_hop(0x08080808, B, mask, gw) == gw
     assert ipv4.next_hop(0x08080808, B, mask, 0) is None
     assert ipv4.next_hop(0xFFFFFFFF, B, mask, gw) == 0xFFFFFFFF
+
+
+def test_header_into_matches_header():
+    buf = bytearray(40)
+    ipv4.header_into(buf, 14, A, B, 6, 6, 321, 33)
+    assert bytes(buf[14:34]) == bytes(ipv4.header(A, B, 6, 6, 321, 33))
+    assert buf[:14] == bytearray(14) and csum(buf[14:34]) == 0xFFFF

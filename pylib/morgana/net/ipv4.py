@@ -51,6 +51,16 @@ def header(src, dst, proto, payload_len, ident, ttl=64, df=False, more=False, of
     return h
 
 
+def header_into(buf, off, src, dst, proto, payload_len, ident, ttl=64):
+    """Write an unfragmented 20-byte header with its checksum into buf at off (the
+    one-copy output path: the caller puts the payload right after it)."""
+    struct.pack_into(">BBHHHBBHII", buf, off, 0x45, 0, HEADER_LEN + payload_len, ident, 0,
+                     ttl, proto, 0, src, dst)
+    c = finish(csum(memoryview(buf)[off:off + HEADER_LEN]))
+    buf[off + 10] = c >> 8
+    buf[off + 11] = c & 255
+
+
 def packets(src, dst, proto, payload, ident, mtu, ttl=64):
     """The list of IP packets (header + data) carrying payload, fragmented to fit mtu."""
     n = len(payload)

@@ -161,6 +161,17 @@ class Stack:
                 return
             mac = self.arp.lookup(nh, sched.now())
         self._ident = (self._ident + 1) & 0xFFFF
+        n = len(payload)
+        if mac is not None and n + ipv4.HEADER_LEN <= self.mtu:
+            # the common case, one allocation and one copy of the payload
+            frame = bytearray(34 + n)
+            frame[0:6] = mac
+            frame[6:12] = self.mac
+            frame[12] = 8  # ETH_IPV4
+            ipv4.header_into(frame, 14, src, dst, proto, n, self._ident)
+            frame[34:] = payload
+            self._queue(frame)
+            return
         try:
             pkts = ipv4.packets(src, dst, proto, payload, self._ident, self.mtu)
         except ValueError:
@@ -179,7 +190,9 @@ class Stack:
                 self._count("arp_pending_drop")
 
     def _send(self, dst_mac, ethertype, payload):
-        frame = ethernet.header(dst_mac, self.mac, ethertype) + payload
+        self._queue(ethernet.header(dst_mac, self.mac, ethertype) + payload)
+
+    def _queue(self, frame):
         if self._txq.put_nowait(frame):
             self._count("tx_frames")
         else:
