@@ -93,6 +93,7 @@ def _wake(task, token, value=None, exc=None):
         return False
     token += 1
     task._ws = token
+    task._due = None
     task._send = value
     task._exc = exc
     _runq.append((task, token))
@@ -216,6 +217,7 @@ class Task(Promise):
         self.coro = coro
         self.name = name
         self._ws = 1
+        self._due = None         # deadline of the timer that resumed it (see _Sleep)
         self._send = None
         self._exc = None
         self._busy = False       # its coroutine is executing (maybe further up the stack)
@@ -296,6 +298,10 @@ def _as_task(aw):
 
 
 class _Sleep:
+    # A task resumed by a timer counts its next sleep from when that timer was due, not
+    # from when it actually ran: periodic loops don't drift, and loops with equal periods
+    # keep Lwt's order (equal deadlines fire in registration order) however late the
+    # loop runs them. A task later than the new sleep itself counts from now.
     def __init__(self, ns):
         self.ns = ns
 
@@ -307,8 +313,11 @@ class _Sleep:
         if self.ns <= 0:
             _wake(t, t._ws)   # just yield the round to others
         else:
+            base = t._due
+            if base is None or base + self.ns <= _now_ns:
+                base = _now_ns
             _seq += 1
-            heappush(_timers, (_now_ns + self.ns, _seq, t, t._ws, None))
+            heappush(_timers, (base + self.ns, _seq, t, t._ws, None))
         yield
 
     __await__ = __iter__
@@ -586,7 +595,8 @@ def _fire_timers():
     now = _now_ns
     while tm and tm[0][0] <= now:
         e = heappop(tm)
-        _wake(e[2], e[3], e[4])
+        if _wake(e[2], e[3], e[4]):
+            e[2]._due = e[0]
 
 
 def _next_deadline():
