@@ -25,71 +25,67 @@ class FieldError(ValueError):
 # ---------- tokenizer: one entry (logical line) at a time ----------
 
 def _entries(text, filename):
-    """Yield (line, starts_blank, tokens); a token is (text, quoted). Escapes stay raw."""
-    n = len(text)
-    i = 0
-    line = 1
+    """Yield (line, starts_blank, tokens); a token is (text, quoted). Escapes stay raw.
+    Plain lines (no quote, parenthesis, comment or escape) take the fast str.split path."""
     depth = 0
     toks = []
-    start = 1
+    start = 0
     blank = False
-    fresh = True  # at the start of a physical line outside parentheses
-    while i < n:
-        ch = text[i]
-        if fresh:
-            fresh = False
+    line = 0
+    for raw in text.split("\n"):
+        line += 1
+        if depth == 0:
             start = line
-            blank = ch in " \t"
-        if ch == "\n":
-            line += 1
-            i += 1
-            if depth == 0:
-                if toks:
-                    yield start, blank, toks
-                toks = []
-                fresh = True
-            continue
+            blank = raw[:1] in (" ", "\t")
+        if '"' in raw or ";" in raw or "(" in raw or ")" in raw or "\\" in raw:
+            depth = _scan(raw, toks, depth, filename, line)
+        else:
+            for t in raw.split():
+                toks.append((t, False))
+        if depth == 0 and toks:
+            yield start, blank, toks
+            toks = []
+    if depth:
+        raise ZoneError(filename, start, "syntax", "'(' not closed before end of file")
+
+
+def _scan(raw, toks, depth, filename, line):
+    """Tokenize one physical line with quotes, parentheses, comments; -> new depth."""
+    n = len(raw)
+    i = 0
+    while i < n:
+        ch = raw[i]
         if ch in " \t\r":
             i += 1
-            continue
-        if ch == ";":
-            while i < n and text[i] != "\n":
-                i += 1
-            continue
-        if ch == "(":
+        elif ch == ";":
+            break
+        elif ch == "(":
             depth += 1
             i += 1
-            continue
-        if ch == ")":
+        elif ch == ")":
             depth -= 1
             if depth < 0:
                 raise ZoneError(filename, line, "syntax", "')' without '('")
             i += 1
-            continue
-        if ch == '"':
+        elif ch == '"':
             j = i + 1
-            while j < n and text[j] != '"':
-                if text[j] == "\\":
+            while j < n and raw[j] != '"':
+                if raw[j] == "\\":
                     j += 1
-                if j < n and text[j] == "\n":
-                    raise ZoneError(filename, line, "syntax", "unterminated quoted string")
                 j += 1
             if j >= n:
                 raise ZoneError(filename, line, "syntax", "unterminated quoted string")
-            toks.append((text[i + 1:j], True))
+            toks.append((raw[i + 1:j], True))
             i = j + 1
-            continue
-        j = i
-        while j < n and text[j] not in ' \t\r\n;()"':
-            if text[j] == "\\":
+        else:
+            j = i
+            while j < n and raw[j] not in ' \t\r;()"':
+                if raw[j] == "\\":
+                    j += 1
                 j += 1
-            j += 1
-        toks.append((text[i:j], False))
-        i = j
-    if depth:
-        raise ZoneError(filename, start, "syntax", "'(' not closed before end of file")
-    if toks:
-        yield start, blank, toks
+            toks.append((raw[i:j], False))
+            i = j
+    return depth
 
 
 # ---------- field parsers (raise FieldError) ----------
