@@ -73,6 +73,7 @@ class Flow:
         self.sack_ok = False    # both sides agreed on SACK
         self.sacked = []        # [left, right] ranges the peer holds above snd_una, sorted
         self.rexmt_next = iss   # next hole to retransmit in SACK recovery
+        self.hole_t = 0.0       # when the last hole was retransmitted
         self.lt_extra = 0       # limited transmit allowance (bytes beyond cwnd)
         self.last_ooo = 0       # start of the latest out-of-order arrival (first SACK block)
         self.mss = 536
@@ -530,10 +531,18 @@ class Flow:
         elif flight < 4 * mss and unsent <= 0:
             thresh = max(1, (flight + mss - 1) // mss - 1)  # early retransmit (RFC 5827)
         if self.in_recovery:
-            if self.sacked and self._retransmit_hole():
-                return  # a SACK hole went out in place of the segment that left
+            if self.sacked:
+                if self._retransmit_hole():
+                    return  # a SACK hole went out in place of the segment that left
+                srtt = self.rto.srtt or 0.0
+                if self.tcp.now() - self.hole_t > 2 * srtt + 0.002:
+                    # SACKs keep coming but the holes stay: our retransmissions were lost
+                    self.tcp.count("tcp_rexmt_lost")
+                    self.rexmt_next = self.snd_una
+                    if self._retransmit_hole():
+                        return
             self.cwnd += mss
-        elif self.dupacks >= thresh and le(self.recover, ack):
+        elif self.dupacks >= thresh and (le(self.recover, ack) or self.sacked):
             self.ssthresh = max(flight // 2, 2 * mss)
             self.recover = self.snd_max
             self.in_recovery = True
@@ -597,6 +606,7 @@ class Flow:
         n = self._retransmit_at(start, limit)
         if n:
             self.rexmt_next = (start + n) & M
+            self.hole_t = self.tcp.now()
         return n > 0
 
     def _retransmit_at(self, seq, limit=None):
@@ -812,9 +822,16 @@ class Flow:
         sent = (self.snd_max - self.buf_seq) & M
         if sent < held and self.snd_nxt == self.snd_max and self.snd_wnd > sent - (
                 (self.snd_una - self.buf_seq) & M):
-            self.lt_extra = self.mss  # new data makes the better probe
+            keep = self.lt_extra
+            flight = (self.snd_max - self.snd_una) & M
+            # new data makes the better probe: allow exactly one segment past cwnd
+            self.lt_extra = (flight - self.cwnd if flight > self.cwnd else 0) + self.mss
+            nxt = self.snd_nxt
             self.output()
-            self.lt_extra = 0
+            self.lt_extra = keep
+            if self.snd_nxt == nxt:
+                last = (self.snd_max - self.mss) & M
+                self._retransmit_at(last if lt(self.snd_una, last) else self.snd_una)
         else:
             last = (self.snd_max - self.mss) & M
             self._retransmit_at(last if lt(self.snd_una, last) else self.snd_una)
