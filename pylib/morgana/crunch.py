@@ -57,6 +57,13 @@ def module_source(entries, origin=""):
     return "\n".join(lines) + "\n"
 
 
+def mpy_cross_heap(total_bytes):
+    """Heap mpy-cross needs to freeze a crunched module holding total_bytes of file data:
+    all its constants are live at once (its 2 MiB default fails for a 1 MiB site). Pass
+    as MPY_CROSS_FLAGS="-X heapsize=N" when freezing."""
+    return 2 * total_bytes + (2 << 20)
+
+
 def write_module(root, out_path):
     """Crunch directory root into the module file out_path; returns the file count."""
     entries = collect(root)

@@ -82,3 +82,9 @@ def test_kv_crunch_rejects_malformed_tables():
         except (TypeError, ValueError):
             continue
         raise AssertionError("accepted %r" % (bad,))
+
+
+def test_mpy_cross_heap_grows_with_the_site():
+    small = crunch.mpy_cross_heap(0)
+    assert small >= 2 << 20
+    assert crunch.mpy_cross_heap(1 << 20) >= small + (2 << 20)
