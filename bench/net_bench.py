@@ -4,7 +4,8 @@
 #   python bench/net_bench.py --csum                       (checksum variants, this Python)
 # Setup per row: a fresh namespace; the client (curl, wrk) runs inside it.
 #   ours:  client -> tap0 (10.0.0.1) -> our stack process (10.0.0.2) serving morgana.http
-#   linux: client -> veth (10.0.0.1) -> peer namespace (10.0.0.2) with busybox httpd
+#   linux: client -> veth (10.0.0.1) -> peer namespace (10.0.0.2): the same runner and
+#          morgana.http over socket_stack (the kernel's TCP/IP), then busybox httpd
 # bulk = curl of a SIZE MB file (best of 3); req/s = wrk -t1 -c10 on a 1 KiB file.
 import os
 import sys
@@ -82,7 +83,8 @@ def main():
             rows[impl] = (curl_best(ns, st.ip), wrk(ns, st.ip))
         finally:
             ns.close()
-    # Linux: same shape, the server in a peer namespace behind a veth pair
+    # Linux: the server in a peer namespace behind a veth pair; the kernel does TCP/IP
+    # for the same morgana.http code (over socket_stack) and for busybox httpd.
     ns = netns.Netns("benchl", linux_ip=None)
     peer = netns.Netns("benchp", linux_ip=None)
     www = "/tmp/%s.www" % peer.name
@@ -98,6 +100,12 @@ def main():
         ns.run("ip", "link", "set", "vb0", "up")
         peer.run("ip", "addr", "add", "10.0.0.2/24", "dev", "vb1")
         peer.run("ip", "link", "set", "vb1", "up")
+        for impl in netns.IMPLS:
+            srv = netns.OurStack(peer, impl, ["--socket", "10.0.0.2", "--http",
+                                              "80:%d" % size], ready_timeout=60, tap=None)
+            rows["linux+" + impl] = (curl_best(ns, "10.0.0.2"), wrk(ns, "10.0.0.2"))
+            srv.proc.terminate()
+            srv.proc.wait(5)
         peer.popen(["busybox", "httpd", "-f", "-p", "10.0.0.2:80", "-h", www],
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.5)
@@ -115,19 +123,28 @@ def main():
 
 def _fmt(v, ref):
     if v is None:
-        return "%12s %7s" % ("fail", "")
-    return "%12.1f %6.2fx" % (v, v / ref) if ref else "%12.1f %7s" % (v, "")
+        return "%10s %7s" % ("fail", "")
+    return "%10.1f %6.2fx" % (v, v / ref) if ref else "%10.1f %7s" % (v, "")
+
+
+LABELS = (("cpython", "our stack, CPython"), ("micropython", "our stack, MicroPython"),
+          ("linux+cpython", "Linux stack, CPython"),
+          ("linux+micropython", "Linux stack, MicroPython"),
+          ("linux", "Linux stack, busybox"))
 
 
 def report(rows, csum, size_mb, secs):
-    lin = rows.get("linux", (None, None))
-    print("unix-tap, %d MB bulk (curl, best of 3), wrk -t1 -c10 -d%ds on 1 KiB" % (size_mb, secs))
-    print("%-22s %20s %20s" % ("server", "bulk MB/s (vs linux)", "HTTP req/s (vs linux)"))
-    for name in ("cpython", "micropython", "linux"):
-        if name in rows:
-            b, r = rows[name]
-            label = "linux kernel+busybox" if name == "linux" else "morgana " + name
-            print("%-22s %s %s" % (label, _fmt(b, lin[0]), _fmt(r, lin[1])))
+    print("unix-tap; bulk: curl of %d MB (best of 3); req/s: wrk -t1 -c10 -d%ds, 1 KiB"
+          % (size_mb, secs))
+    print("rows 1-2: morgana.http on our TCP/IP over TAP; rows 3-4: the same morgana.http")
+    print("on socket_stack (Linux kernel TCP/IP over veth); ratio = ours / Linux, same Python")
+    print("%-26s %10s %7s %12s %7s" % ("server", "bulk MB/s", "ratio", "HTTP req/s", "ratio"))
+    for key, label in LABELS:
+        if key not in rows:
+            continue
+        b, r = rows[key]
+        ref = rows.get("linux+" + key, (None, None))
+        print("%-26s %s %s" % (label, _fmt(b, ref[0]), _fmt(r, ref[1])))
     print()
     print("%-12s %-10s %14s %10s" % ("checksum", "impl", "1500B sums/s", "MB/s"))
     for py, name, per_s, mbs in csum:

@@ -64,7 +64,7 @@ class Netns:
 class OurStack:
     """Our stack as a process inside ns; impl is 'cpython' or 'micropython'."""
 
-    def __init__(self, ns, impl, args, ready_timeout=20):
+    def __init__(self, ns, impl, args, ready_timeout=20, tap="tap0"):
         env = dict(os.environ)
         if impl == "micropython":
             env["MICROPYPATH"] = os.path.join(ROOT, "pylib")
@@ -74,7 +74,8 @@ class OurStack:
             exe = [CPYTHON if os.path.exists(CPYTHON) else "python3", "-u"]
         self.ns = ns
         self.log = open("/tmp/%s-%s.log" % (ns.name, impl), "w+")
-        self.proc = ns.popen(exe + [RUNNER, "--tap", "tap0"] + list(args), env=env,
+        self.proc = ns.popen(exe + [RUNNER] + (["--tap", tap] if tap else []) + list(args),
+                             env=env,
                              stdout=subprocess.PIPE, stderr=self.log, text=True)
         self.ip = self._wait_ready(ready_timeout)
 

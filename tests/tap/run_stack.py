@@ -1,5 +1,7 @@
 # Start our stack over a TAP device, as a process (CPython or MicroPython):
 #   run_stack.py --tap tap0 --ip 10.0.0.2/24 [--gw 10.0.0.1] [--mac 02:..] [--dhcp]
+#   run_stack.py --socket 10.0.0.2 ...   (same services over socket_stack: the Linux
+#                                          kernel's TCP/IP, for benchmarks)
 #                [--fallback 10.0.0.50/24] [--serve-bytes PORT:N] [--http PORT:SIZE]
 #                [--fetch IP:PORT:/path] [--impair LOSS,DUP,REORDER]
 # Services: UDP echo on port 7; UDP port 9999 answers "stats" with the stack counters
@@ -24,7 +26,7 @@ def _prefix_mask(p):
 def parse_args(argv):
     opts = {"tap": None, "ip": None, "mask": "255.255.255.0", "gw": None, "mac": None,
             "dhcp": False, "fallback": None, "serve": None, "http": None,
-            "fetch": None, "impair": None}
+            "fetch": None, "impair": None, "socket": None}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -52,6 +54,8 @@ def parse_args(argv):
         elif a == "--http":
             port, _, n = v.partition(":")
             opts["http"] = (int(port), int(n))
+        elif a == "--socket":
+            opts["socket"] = v
         elif a == "--impair":
             opts["impair"] = [float(x) for x in v.split(",")]
         elif a == "--fetch":
@@ -63,8 +67,8 @@ def parse_args(argv):
         else:
             raise SystemExit("unknown option %s" % a)
         i += 2
-    if not opts["tap"]:
-        raise SystemExit("--tap NAME is required")
+    if not opts["tap"] and not opts["socket"]:
+        raise SystemExit("--tap NAME or --socket IP is required")
     return opts
 
 
@@ -72,30 +76,37 @@ PATTERN = bytes(range(256)) * 64  # 16 KiB, repeated
 
 
 async def main(opts):
-    nif = Tap(opts["tap"], mac=opts["mac"])
-    if opts["impair"]:
-        from impair import ImpairedNetif
-        loss, dup, reorder = opts["impair"]
-        nif = ImpairedNetif(nif, loss, dup, reorder)
-    if opts["dhcp"]:
-        st = Stack(nif, dhcp=True, fallback=opts["fallback"])
+    if opts["socket"]:
+        from morgana.net.socket_stack import Stack as SocketStack
+        st = SocketStack(opts["socket"])
+        nif = None
     else:
-        st = Stack(nif, ip=opts["ip"], netmask=opts["mask"], gateway=opts["gw"])
+        nif = Tap(opts["tap"], mac=opts["mac"])
+        if opts["impair"]:
+            from impair import ImpairedNetif
+            loss, dup, reorder = opts["impair"]
+            nif = ImpairedNetif(nif, loss, dup, reorder)
+        if opts["dhcp"]:
+            st = Stack(nif, dhcp=True, fallback=opts["fallback"])
+        else:
+            st = Stack(nif, ip=opts["ip"], netmask=opts["mask"], gateway=opts["gw"])
 
-    def echo(data, ip, port):
-        st.udp_output(st.ip, st_ip(ip), 7, port, data)
+    async def echo(data, ip, port):
+        await st.udp_send(data, ip, port, src_port=7)
 
-    def control(data, ip, port):
+    async def control(data, ip, port):
         if data.strip() == b"stats":
             s = dict(st.stats)
-            s["_ip"] = int_to_ip(st.ip)
-            s["_netif"] = nif.stats
-            st.udp_output(st.ip, st_ip(ip), 9999, port, json.dumps(s).encode())
+            s["_ip"] = st.ip if isinstance(st.ip, str) else int_to_ip(st.ip)
+            if nif is not None:
+                s["_netif"] = nif.stats
+            await st.udp_send(json.dumps(s).encode(), ip, port, src_port=9999)
 
     st.udp_listen(7, echo)
     st.udp_listen(9999, control)
     await st.start()
-    if opts["serve"] and st.tcp is not None:
+    tcp_ok = opts["socket"] or st.tcp is not None
+    if opts["serve"] and tcp_ok:
         port, n = opts["serve"]
 
         async def blast(flow):
@@ -107,7 +118,7 @@ async def main(opts):
             await flow.close()
 
         st.listen(port, blast)
-    if opts["http"] and st.tcp is not None:
+    if opts["http"] and tcp_ok:
         from morgana.http import Server
         from morgana.kv_crunch import KV
         import bigfile
@@ -115,7 +126,7 @@ async def main(opts):
         kv = KV({"big.bin": (1700000000, "application/octet-stream", bigfile.make(size)),
                  "small.html": (1700000000, "text/html", bigfile.make(1024))})
         st.listen(port, Server(kv).handle)
-    say("READY %s" % int_to_ip(st.ip))
+    say("READY %s" % (opts["socket"] or int_to_ip(st.ip)))
     if opts["fetch"]:
         await fetch(st, *opts["fetch"])
     while True:
@@ -158,11 +169,6 @@ async def fetch(st, ip, port, path):
     dt = sched.now() - t0
     say("FETCHED %s %d %s %.3f" % (status if head is None else "none", n,
                                   binascii.hexlify(h.digest()).decode(), dt))
-
-
-def st_ip(s):
-    from morgana.net.addr import ip_to_int
-    return ip_to_int(s)
 
 
 if __name__ == "__main__":
