@@ -41,11 +41,30 @@ def free_port():
     raise RuntimeError("no free port")
 
 
-@pytest.fixture(scope="module", params=["cpython", "micropython"])
-def server(request):
+MORGANA = os.path.join(os.path.dirname(sys.executable), "morgana")
+
+
+def morgana_cmd(kind, port, build_dir, env):
+    """configs/dns.py through the real tool: configure + build, then `morgana run`."""
+    env["MORGANA_BUILD"] = build_dir
+    for args in (["configure", "configs/dns.py", "--target", "unix-socket", "PORT=%d" % port,
+                  "IP=127.0.0.1", "TCP_IDLE=%s" % IDLE], ["build"]):
+        r = subprocess.run([MORGANA] + args, cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+    return [MORGANA, "run", "--python", kind]
+
+
+@pytest.fixture(scope="module", params=["cpython", "micropython", "morgana-micropython",
+                                        "morgana-cpython"])
+def server(request, tmp_path_factory):
     port = free_port()
     env = dict(os.environ)
-    if request.param == "cpython":
+    if request.param.startswith("morgana-"):
+        if not os.path.exists(MORGANA):
+            pytest.fail("the morgana tool is not installed in the venv (pip install -e .)")
+        cmd = morgana_cmd(request.param[8:], port, str(tmp_path_factory.mktemp("mb")), env)
+    elif request.param == "cpython":
         cmd = [sys.executable, RUNNER, ZONE, str(port), str(IDLE)]
         env["PYTHONPATH"] = os.pathsep.join([os.path.join(ROOT, "pylib"),
                                              os.path.join(ROOT, "tests", "dns")])
@@ -60,9 +79,10 @@ def server(request):
     seen = []
     for _ in range(5):  # a log line or two, then "ready PORT"
         seen.append(proc.stdout.readline().decode())
-        if seen[-1].startswith("ready") or proc.poll() is not None:
+        if seen[-1].startswith("ready") or "dns: serving" in seen[-1] or \
+                proc.poll() is not None:
             break
-    if not seen[-1].startswith("ready"):
+    if not (seen[-1].startswith("ready") or "dns: serving" in seen[-1]):
         proc.kill()
         pytest.fail("server did not start: " + "".join(seen))
     yield port

@@ -280,9 +280,9 @@ class DnsServer:
         async def on_tcp(flow):
             await self.serve_flow(flow, tcp_idle)
 
-        sched.spawn(sender())
         stack.udp_listen(port, on_udp)
         stack.listen(port, on_tcp)
+        sched.spawn(sender())
 
     async def serve_flow(self, flow, idle=None):
         """RFC 7766: 2-byte length framing, several queries per connection, in order."""
