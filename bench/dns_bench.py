@@ -71,6 +71,16 @@ def wait_udp(port, timeout=10.0):
     return False
 
 
+def start_tool(python, port, tmp):
+    """configs/dns.py through `morgana configure/build/run` (host socket_stack)."""
+    tool = os.path.join(os.path.dirname(sys.executable), "morgana")
+    env = dict(os.environ, MORGANA_BUILD=os.path.join(tmp, "mb-" + python))
+    for args in (["configure", "configs/dns.py", "PORT=%d" % port, "IP=127.0.0.1"], ["build"]):
+        subprocess.run([tool] + args, cwd=ROOT, env=env, check=True, capture_output=True)
+    return subprocess.Popen([tool, "run", "--python", python], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
 def start_morgana(kind, port):
     env = dict(os.environ)
     paths = os.pathsep.join([os.path.join(ROOT, "pylib"), os.path.join(ROOT, "tests", "dns")])
@@ -146,7 +156,8 @@ def main():
     ap.add_argument("--clients", type=int, default=1)
     ap.add_argument("--target", action="append", default=[],
                     help="extra server to measure, NAME=IP:PORT (e.g. the unikernel)")
-    ap.add_argument("--skip", action="append", default=[], help="cpython|micropython|nsd")
+    ap.add_argument("--skip", action="append", default=[],
+                    help="nsd|cpython|micropython|tool-cpython|tool-micropython")
     a = ap.parse_args()
     for tool in ("dnsperf", "nsd"):
         if not shutil.which(tool):
@@ -155,7 +166,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         qfile = os.path.join(tmp, "queries.txt")
         nq = write_queries(qfile)
-        plan = [(k, "127.0.0.1", None) for k in ("nsd", "cpython", "micropython")
+        plan = [(k, "127.0.0.1", None) for k in ("nsd", "cpython", "micropython",
+                                                 "tool-cpython", "tool-micropython")
                 if k not in a.skip]
         for t in a.target:
             name, addr = t.split("=", 1)
@@ -165,7 +177,12 @@ def main():
             proc = None
             if port is None:
                 port = free_port()
-                proc = start_nsd(port, tmp) if kind == "nsd" else start_morgana(kind, port)
+                if kind == "nsd":
+                    proc = start_nsd(port, tmp)
+                elif kind.startswith("tool-"):
+                    proc = start_tool(kind[5:], port, tmp)
+                else:
+                    proc = start_morgana(kind, port)
             try:
                 if ip == "127.0.0.1" and not wait_udp(port):
                     raise RuntimeError("%s did not answer on port %d" % (kind, port))
@@ -182,8 +199,12 @@ def main():
     print("| --- | ---: | ---: | ---: | ---: |")
     for kind, qps, lat, lost in rows:
         ratio = "%.2f" % (qps / base) if base else "-"
-        label = {"nsd": "NSD 4.6 (Debian)", "cpython": "morgana dns, CPython %d.%d" % sys.version_info[:2],
-                 "micropython": "morgana dns, MicroPython 1.25 unix"}.get(kind, kind)
+        label = {"nsd": "NSD 4.6 (Debian)",
+                 "cpython": "dns app + tests/dns mini stack, CPython %d.%d" % sys.version_info[:2],
+                 "micropython": "dns app + tests/dns mini stack, MicroPython 1.25",
+                 "tool-cpython": "configs/dns.py via morgana run (socket_stack), CPython",
+                 "tool-micropython": "configs/dns.py via morgana run (socket_stack), MicroPython",
+                 }.get(kind, kind)
         print("| %s | %.0f | %.0f | %d | %s |" % (label, qps, lat, lost, ratio))
     print()
     print("Answer logic alone (bench/dns_core.py, no sockets):")
