@@ -260,7 +260,7 @@ class Server:
             return b"Connection: keep-alive\r\n"
         return b""
 
-    async def _error(self, c, status, keep, head_only, extra=b"", version=11):
+    async def _error(self, c, status, keep, head_only, extra=b""):
         reason = REASONS.get(status, b"Error")
         body = b"<!DOCTYPE html>\n<html><head><title>%d %s</title></head><body><h1>%d %s" \
                b"</h1></body></html>\n" % (status, reason, status, reason)
