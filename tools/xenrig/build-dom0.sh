@@ -48,6 +48,7 @@ cp "$HERE/dom0/lib.sh" "$T/usr/lib/xenrig/lib.sh"
 cp "$HERE/dom0/vif-bridge" "$HERE/dom0/block" "$T/etc/xen/scripts/"
 chmod 755 "$T/init" "$T"/etc/xen/scripts/*
 echo 'root::0:0:root:/root:/bin/sh' > "$T/etc/passwd"
+echo '# defaults are fine; xl complains when this file is missing' > "$T/etc/xen/xl.conf"
 echo 'root:x:0:' > "$T/etc/group"
 
 (cd "$T" && find . | cpio -o -H newc -R 0:0 --quiet) | gzip -1 > "$X/dom0.cpio.gz.new"

@@ -13,6 +13,11 @@ mark() {
   echo "@@ $up $*"
 }
 
+uptime_s() {
+  read -r up _ < /proc/uptime
+  echo "${up%.*}"
+}
+
 has_arg() { grep -q " $1" /proc/cmdline; }
 
 # xenbr0 (10.0.2.10) always; with xenrig.net on the kernel command line QEMU's virtio NIC joins
@@ -21,8 +26,8 @@ has_arg() { grep -q " $1" /proc/cmdline; }
 net_up() {
   ip link set lo up
   brctl addbr xenbr0
-  brctl setfd xenbr0 0
-  brctl stp xenbr0 off
+  # forward at once (busybox's brctl has no setfd); STP is off by default
+  echo 0 > /sys/class/net/xenbr0/bridge/forward_delay
   ip link set xenbr0 up
   ip addr add 10.0.2.10/24 dev xenbr0
   has_arg xenrig.net || return 0
@@ -48,9 +53,9 @@ xl_create() {
 
 # wait_console GUEST REGEX [TIMEOUT_S]: poll the guest's console log for an extended regex
 wait_console() {
-  end=$(($(cut -d. -f1 /proc/uptime) + ${3:-60}))
+  end=$(($(uptime_s) + ${3:-60}))
   while ! grep -Eq "$2" "$(guest_log "$1")" 2>/dev/null; do
-    [ "$(cut -d. -f1 /proc/uptime)" -ge $end ] && { mark "console $1 timeout"; return 1; }
+    [ "$(uptime_s)" -ge $end ] && { mark "console $1 timeout"; return 1; }
     usleep 20000
   done
   mark "console $1 matched"
@@ -58,9 +63,9 @@ wait_console() {
 
 # wait_first_line GUEST [TIMEOUT_S]: the guest's first complete console line
 wait_first_line() {
-  end=$(($(cut -d. -f1 /proc/uptime) + ${2:-60}))
+  end=$(($(uptime_s) + ${2:-60}))
   while [ "$(cat "$(guest_log "$1")" 2>/dev/null | wc -l)" -lt 1 ]; do
-    [ "$(cut -d. -f1 /proc/uptime)" -ge $end ] && { mark "first-line $1 timeout"; return 1; }
+    [ "$(uptime_s)" -ge $end ] && { mark "first-line $1 timeout"; return 1; }
     usleep 20000
   done
   mark "first-line $1"
@@ -69,35 +74,42 @@ wait_first_line() {
 # wait_http IP [PORT] [TIMEOUT_S]: until GET / answers 200 (busybox wget is not used: the
 # static one segfaults on name lookups)
 wait_http() {
-  end=$(($(cut -d. -f1 /proc/uptime) + ${3:-60}))
+  end=$(($(uptime_s) + ${3:-60}))
   while :; do
     status=$(printf 'GET / HTTP/1.0\r\n\r\n' | timeout 2 nc "$1" "${2:-80}" 2>/dev/null | head -n 1)
     case $status in *" 200 "*) mark "http-200 $1"; return 0 ;; esac
-    [ "$(cut -d. -f1 /proc/uptime)" -ge $end ] && { mark "http-timeout $1"; return 1; }
+    [ "$(uptime_s)" -ge $end ] && { mark "http-timeout $1"; return 1; }
     usleep 50000
   done
 }
 
 # wait_exit GUEST [TIMEOUT_S]: how the guest ended. With on_poweroff/on_crash = "preserve"
-# the domain stays, shut down, and `xl list -v` shows Xen's shutdown reason code.
+# the domain stays, shut down, and `xl list -v` shows Xen's shutdown reason code. Parsed
+# with shell builtins only: fewer processes, fewer things that can fail in the loop.
 wait_exit() {
-  end=$(($(cut -d. -f1 /proc/uptime) + ${2:-60}))
+  g=$1
+  end=$(($(uptime_s) + ${2:-60}))
   while :; do
-    line=$(xl list -v "$1" 2>/dev/null | sed -n 2p)
-    [ -n "$line" ] || { echo "@@ exit $1 gone"; return 0; }
-    set -- "$1" "${2:-60}" $line
-    state=$7 code=${10}
+    if ! out=$(xl list -v "$g" 2>/dev/null); then
+      echo "@@ exit $g gone"   # xl knows no such domain: destroyed (on_* = "destroy")
+      return 0
+    fi
+    set -f
+    # words 1-10: the header; then name id mem vcpus state time uuid reason-code label
+    set -- $out
+    set +f
+    state=${15} code=${18}
     case $state in
       ???s*|????c*)
         case $code in
           0) why=poweroff ;; 1) why=reboot ;; 2) why=suspend ;; 3) why=crash ;;
           4) why=watchdog ;; 5) why=soft_reset ;; *) why="code-$code" ;;
         esac
-        mark "exit $1"
-        echo "@@ exit $1 $why"
+        mark "exit $g"
+        echo "@@ exit $g $why"
         return 0 ;;
     esac
-    [ "$(cut -d. -f1 /proc/uptime)" -ge $end ] && { echo "@@ exit $1 timeout"; return 1; }
+    [ "$(uptime_s)" -ge $end ] && { echo "@@ exit $g timeout"; return 1; }
     usleep 50000
   done
 }

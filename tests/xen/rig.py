@@ -1,0 +1,169 @@
+"""Xen 4.17 in qemu-system-x86_64 (TCG), driven from CPython tests.
+
+    rig = XenRig()
+    with rig.boot(files={'/guest/hello.xen': 'build/hello/hello.xen',
+                         '/guest/hello.xl': xl_config('hello', '/guest/hello.xen')},
+                  script='xl_create /guest/hello.xl; wait_exit hello 30; show_console hello') as s:
+        s.wait()
+        assert 'hello' in s.console('hello') and s.exit_reason('hello') == 'poweroff'
+
+boot() appends the test's files and its dom0 script (/ci.sh; helpers in
+tools/xenrig/dom0/lib.sh) to the base dom0 initramfs built by tools/xenrig/setup.sh. dom0
+powers off when the script ends (which ends QEMU), or with shell=True leaves a shell on the
+serial console for Session.sh()/send(). boot_as_dom0() boots a kernel directly as Xen's dom0.
+Logs (host-timestamped) go to build/xenrig/logs/NAME.log.
+"""
+import fcntl
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cpio  # noqa: E402
+from session import Session  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
+XENDIR = os.path.join(ROOT, '.cache', 'xen')
+OUTDIR = os.path.join(ROOT, 'build', 'xenrig')
+SETUP = os.path.join(ROOT, 'tools', 'xenrig', 'setup.sh')
+
+# -cpu max alone makes the PV dom0 fault at boot: Xen 4.17 PV guests and SMAP under TCG
+# do not mix. One vCPU: the machine is shared and TCG is single-threaded per vCPU anyway.
+QEMU = ['qemu-system-x86_64', '-accel', 'tcg', '-cpu', 'max,smap=off', '-smp', '1',
+        '-nodefaults', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot']
+XEN_ARGS = 'console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot'
+
+LINUX_DOMU = os.path.join(XENDIR, 'linux-domu')
+
+
+def xl_config(name, kernel, memory=32, ramdisk=None, extra=None, vif=None, disk=None,
+              preserve=True):
+    """Text of an xl domain config for a PV guest.
+
+    vif: list of xl vif specs (e.g. ['bridge=xenbr0,mac=00:16:3e:00:00:20']); disk: list of
+    disk specs (e.g. ['file:/tmp/disk.img,xvda,w']). preserve keeps a shut-down or crashed
+    domain around so wait_exit can read Xen's shutdown reason.
+    """
+    lines = ['name = "%s"' % name, 'type = "pv"', 'kernel = "%s"' % kernel,
+             'memory = %d' % memory, 'vcpus = 1']
+    if ramdisk:
+        lines.append('ramdisk = "%s"' % ramdisk)
+    if extra:
+        lines.append('extra = "%s"' % extra)
+    if vif:
+        lines.append('vif = [ %s ]' % ', '.join("'%s'" % v for v in vif))
+    if disk:
+        lines.append('disk = [ %s ]' % ', '.join("'%s'" % d for d in disk))
+    end = 'preserve' if preserve else 'destroy'
+    lines += ['on_poweroff = "%s"' % end, 'on_crash = "%s"' % end, 'on_reboot = "destroy"']
+    return '\n'.join(lines) + '\n'
+
+
+def retarget_xl(text, kernel, **settings):
+    """An existing .xl (e.g. from `morgana build`) with kernel= pointing inside dom0 and the
+    given settings (python values rendered as xl values) replacing or adding lines."""
+    settings['kernel'] = kernel
+    keep = [l for l in text.splitlines()
+            if l.split('=', 1)[0].strip() not in settings]
+    for key, value in settings.items():
+        if isinstance(value, (list, tuple)):
+            value = '[ %s ]' % ', '.join("'%s'" % v for v in value)
+        elif isinstance(value, str):
+            value = '"%s"' % value
+        keep.append('%s = %s' % (key, value))
+    return '\n'.join(keep) + '\n'
+
+
+def linux_domu_files(dest='/guest'):
+    """The Linux PV baseline guest's kernel and initramfs, for boot(files=...)."""
+    return {dest + '/vmlinux': os.path.join(XENDIR, 'vmlinux'),
+            dest + '/linux-initrd.gz': os.path.join(LINUX_DOMU, 'initrd.cpio.gz')}
+
+
+def _module(path, cmdline=''):
+    # Multiboot modules are separated by ',' in QEMU's -initrd: a literal comma is doubled.
+    return ('%s %s' % (os.path.abspath(path), cmdline)).strip().replace(',', ',,')
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+class XenRig:
+    def __init__(self, xendir=XENDIR, outdir=OUTDIR, setup=True):
+        self.xendir = xendir
+        self.outdir = outdir
+        self.logdir = os.path.join(outdir, 'logs')
+        os.makedirs(self.logdir, exist_ok=True)
+        if setup:  # a few ms when everything is built already
+            subprocess.run([SETUP, xendir], check=True)
+
+    def _path(self, name):
+        return os.path.join(self.xendir, name)
+
+    def _lock(self):
+        # One QEMU at a time on this shared machine, across processes: wait for the others.
+        f = open(os.path.join(self.outdir, 'qemu.lock'), 'w')
+        fcntl.flock(f, fcntl.LOCK_EX)
+        return f
+
+    def _initrd(self, name, files, script, shell):
+        payload = {}
+        for dest, src in (files or {}).items():
+            if isinstance(src, (bytes, bytearray)):
+                payload[dest] = (bytes(src), 0o644)
+            else:
+                with open(src, 'rb') as f:
+                    payload[dest] = (f.read(), os.stat(src).st_mode & 0o777)
+        text = script or ''
+        if shell:
+            text += ("\nexport ENV=/usr/lib/xenrig/lib.sh PS1='dom0# '\nexec sh -i\n")
+        if text:
+            payload['/ci.sh'] = (text.encode(), 0o755)
+        with open(self._path('dom0.cpio.gz'), 'rb') as f:
+            base = f.read()
+        path = os.path.join(self.outdir, name + '.initrd')
+        with open(path, 'wb') as f:
+            f.write(base)
+            # Linux looks for the next archive at a 4-byte boundary after the gzip stream.
+            f.write(b'\0' * ((4 - len(base) % 4) % 4))
+            f.write(cpio.archive(payload))
+        return path
+
+    def boot(self, files=None, script=None, timeout=300, mem=512, hostfwd=(), net=None,
+             shell=False, name='xen', dom0_args=''):
+        """Xen + Linux dom0 running `script` (busybox sh, lib.sh helpers loaded).
+
+        files: {path in dom0: host path or bytes}. mem: dom0 MiB (guests get what QEMU has
+        beyond that: 512 MiB more). hostfwd: [(host_port, guest_ip, guest_port)] forwarded
+        from 127.0.0.1 on the host; net defaults to True when hostfwd is given.
+        """
+        if net is None:
+            net = bool(hostfwd)
+        initrd = self._initrd(name, files, script, shell)
+        dom0 = _module(self._path('vmlinux'), 'console=hvc0 earlyprintk=xen%s %s'
+                       % (' xenrig.net' if net else '', dom0_args))
+        xen = '%s dom0_mem=%dM,max:%dM dom0_max_vcpus=1' % (XEN_ARGS, mem, mem)
+        cmd = QEMU + ['-m', str(mem + 512), '-kernel', self._path('xen'), '-append', xen,
+                      '-initrd', dom0 + ',' + _module(initrd)]
+        if net:
+            # restrict=on: the guests reach nothing beyond QEMU's own user-mode network;
+            # explicit forwards still work.
+            fwd = ''.join(',hostfwd=tcp:127.0.0.1:%d-%s:%d' % f for f in hostfwd)
+            cmd += ['-netdev', 'user,id=n0,net=10.0.2.0/24,restrict=on' + fwd,
+                    '-device', 'virtio-net-pci,netdev=n0']
+        return Session(cmd, os.path.join(self.logdir, name + '.log'), timeout, self._lock())
+
+    def boot_as_dom0(self, kernel, timeout=60, cmdline='', mem=64, name='dom0',
+                     xen_args=''):
+        """Boot `kernel` (a PV ELF) directly as dom0: no Linux, no toolstack. The session
+        ends when Xen reports dom0 halted/crashed/rebooted (Session.dom0_exit)."""
+        xen = '%s dom0_mem=%dM,max:%dM dom0_max_vcpus=1 %s' % (XEN_ARGS, mem, mem, xen_args)
+        cmd = QEMU + ['-m', str(mem + 256), '-kernel', self._path('xen'), '-append', xen,
+                      '-initrd', _module(kernel, cmdline)]
+        return Session(cmd, os.path.join(self.logdir, name + '.log'), timeout, self._lock())
