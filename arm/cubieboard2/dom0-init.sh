@@ -9,9 +9,13 @@ mkdir -p /dev/pts && mount -t devpts devpts /dev/pts
 for m in $(cat /lib/rig-modules/order); do insmod /lib/rig-modules/$m.ko 2>/dev/null; done
 mount -t xenfs xenfs /proc/xen
 mkdir -p /var/run/xen /var/lib/xen /var/log/xen/console /run/xen /boot
-# The SD card's first partition; the MMC driver probes asynchronously.
-for i in $(seq 1 20); do [ -b /dev/mmcblk0p1 ] && break; sleep 0.5; done
-mount -t vfat -o ro /dev/mmcblk0p1 /boot || echo "morgana: no boot partition at /dev/mmcblk0p1"
+# The SD card's first partition (vda1: the same image under QEMU, tests/arm); the MMC
+# driver probes asynchronously.
+for i in $(seq 1 20); do [ -b /dev/mmcblk0p1 ] || [ -b /dev/vda1 ] && break; sleep 0.5; done
+for d in /dev/mmcblk0p1 /dev/vda1; do
+  [ -b $d ] && mount -t vfat -o ro $d /boot && echo "morgana: boot partition $d" && break
+done
+[ -f /boot/www.xl ] || echo "morgana: no boot partition with www.xl"
 xenstored --pid-file=/var/run/xen/xenstored.pid
 xen-init-dom0
 xenconsoled --pid-file=/var/run/xen/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console

@@ -30,9 +30,10 @@ done
 [ $((8192 + $(stat -c %s "$spl"))) -le 1048576 ] || { echo "mksd: $spl too big" >&2; exit 1; }
 
 mkimage -A arm -O linux -T script -C none -n "Morgana CubieBoard2" -d "$HERE/boot.cmd" "$W/boot.scr" >/dev/null
-# Dom0 initramfs: xl toolstack + SD card, FAT, bridge/netback and the A20 Ethernet drivers.
+# Dom0 initramfs: xl toolstack + SD card, FAT, bridge/netback and the A20 Ethernet drivers
+# (+ virtio disk/net so the same image boots under QEMU's virt machine in tests/arm).
 python3 "$TOP/tools/armrig/initrd.py" dom0 "$W/initrd.gz" --init "$HERE/dom0-init.sh" \
-  --modules sunxi-mmc,vfat,nls-cp437,nls-iso8859-1,bridge,xen-netback,dwmac-sunxi,sun4i-emac >/dev/null
+  --modules sunxi-mmc,vfat,nls-cp437,nls-iso8859-1,nls-utf8,nls-ascii,bridge,xen-netback,dwmac-sunxi,sun4i-emac,virtio-mmio,virtio-blk,virtio-net >/dev/null
 cp "$ROOT/boot/xen-4.17-armhf" "$W/xen"
 cp "$ROOT/boot/vmlinuz-$kver" "$W/vmlinuz"
 cp "$dtb" "$W/sun7i-a20-cubieboard2.dtb"

@@ -91,11 +91,16 @@ def make_dtb(name, layout, dom0=None, domus=()):
     return dtb.compile_dts(text, os.path.join(WORK, name + ".dtb"))
 
 
-def run(args, until, fail=(), timeout=170, log=None):
+def run(args, until, fail=(), timeout=170, log=None, answers=()):
     """Run QEMU; return (matched, seconds, text) once `until` appears on the serial line,
-    a `fail` pattern appears, QEMU exits, or timeout passes. QEMU is always stopped."""
+    a `fail` pattern appears, QEMU exits, or timeout passes. QEMU is always stopped.
+    answers: [(pattern, bytes)] typed on the serial line once each, in order, when the
+    pattern shows up (after the previous answer)."""
     t0 = time.time()
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, bufsize=0)
+    answers = list(answers)
+    seen = 0  # where to look for the next answer's pattern
+    p = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, bufsize=0)
     os.set_blocking(p.stdout.fileno(), False)
     buf = b""
     matched = None
@@ -108,6 +113,11 @@ def run(args, until, fail=(), timeout=170, log=None):
                     log.write(chunk.decode("latin-1"))
                     log.flush()
                 text = buf.decode("latin-1")
+                if answers:
+                    m = re.search(answers[0][0], text[seen:])
+                    if m:
+                        seen += m.end()
+                        p.stdin.write(answers.pop(0)[1])
                 if re.search(until, text):
                     matched = True
                     break
@@ -166,6 +176,32 @@ def boot_dom0less(kernel=None, args="console=ttyAMA0", until="RIG-DOMU-LINUX-OK"
     lay = Layout()
     d = make_dtb("dom0less", lay, domus=[("domU1", kernel, rd, args, mem_kib)])
     return run(qemu_args(d, lay), until, FAIL, timeout, log)
+
+
+UBOOT = "/usr/lib/u-boot/qemu_arm/u-boot.bin"  # Debian u-boot-qemu
+
+
+def virt_board_dtb(out):
+    """The virt machine's tree as a stand-in for a board's: PCIe dropped (see above) and a
+    serial0 alias, which boot scripts name in Xen's dtuart= as on real boards."""
+    text = dtb.remove_top_node(dtb.dump_machine_dts(MACHINE, WORK), "pcie@")
+    text = text.replace("\tchosen {", '\taliases {\n\t\tserial0 = "/pl011@9000000";\n\t};\n\n\tchosen {', 1)
+    return dtb.compile_dts(text, out)
+
+
+def boot_uboot_disk(img, until, fdtfile, timeout=170, log=None):
+    """U-Boot (qemu_arm) with img as a virtio disk and a virtio NIC: stop autoboot, then run
+    the disk's first-partition boot.scr as distro_bootcmd would, with ${fdtfile} set."""
+    os.makedirs(WORK, exist_ok=True)
+    args = ["qemu-system-arm"] + MACHINE + [
+        "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
+        "-bios", UBOOT, "-drive", "if=none,file=%s,format=raw,id=sd" % img,
+        "-device", "virtio-blk-device,drive=sd",
+        "-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"]
+    cmd = ("setenv fdtfile %s; setenv devtype virtio; setenv devnum 0; setenv distro_bootpart 1;"
+           " virtio scan; load virtio 0:1 ${scriptaddr} boot.scr && source ${scriptaddr}\n" % fdtfile)
+    return run(args, until, FAIL, timeout, log,
+               answers=[(r"Hit any key to stop autoboot", b"\n"), (r"=> ", cmd.encode())])
 
 
 if __name__ == "__main__":
