@@ -93,12 +93,14 @@ class Blkfront:
             while True:
                 self._complete()
                 await sched.event(self.port)
-        except R.RingError as e:
+        except Exception as e:      # RingError, or e.g. MemoryError: never die silently
+            if not isinstance(e, R.RingError):
+                R.log("%s: driver task failed: %r" % (self.name, e))
             if self.error is None:
                 self.error = e
             for (op, p, pages, n) in self.ids.values():
                 if not p.done():
-                    p.wakeup_exn(R.RingError(str(e)))
+                    p.wakeup_exn(self._dead())
             self._wake()
 
     def _complete(self):
@@ -139,10 +141,14 @@ class Blkfront:
             if not p.done():
                 p.wakeup()
 
+    def _dead(self):
+        e = self.error
+        return R.RingError(str(e) if isinstance(e, R.RingError) else "%s: %r" % (self.name, e))
+
     # -- requests ------------------------------------------------------------------------
     def _check(self):
         if self.error is not None:
-            raise R.RingError(str(self.error))
+            raise self._dead()
 
     async def _request(self, op, unit_sector, data=None, nbytes=0):
         """One ring request over ceil(nbytes/4096) pages; (status, data)."""

@@ -48,7 +48,7 @@ class XenConsole:
                         self.stats["in_dropped"] += len(data)
                 self._wake_writers()
                 await sched.event(self.port)
-        except RingError as e:
+        except Exception as e:      # RingError, or e.g. MemoryError: never die silently
             self.error = e
             self.input.put_nowait(None)
             self._wake_writers()

@@ -120,7 +120,9 @@ class Netfront:
                 self._tx_complete()
                 self._rx_drain()
                 await sched.event(self.port)
-        except R.RingError as e:
+        except Exception as e:      # RingError, or e.g. MemoryError: never die silently
+            if not isinstance(e, R.RingError):
+                R.log("%s: driver task failed: %r" % (self.name, e))
             self._fail(e)
 
     def _fail(self, e):
@@ -179,14 +181,18 @@ class Netfront:
             if not p.done():
                 p.wakeup()
 
+    def _dead(self):
+        e = self.error
+        return R.RingError(str(e) if isinstance(e, R.RingError) else "%s: %r" % (self.name, e))
+
     # -- netif ------------------------------------------------------------------------------
     async def read(self):
         if self.error is not None:
-            raise R.RingError(str(self.error))
+            raise self._dead()
         f = await self.rxq.get()
         if f is None:
             self.rxq.put_nowait(None)   # for the next reader too
-            raise R.RingError(str(self.error))
+            raise self._dead()
         return f
 
     async def write(self, frame):
@@ -195,7 +201,7 @@ class Netfront:
             raise ValueError("%s: frame of %d bytes (mtu %d)" % (self.name, n, self.mtu))
         while True:
             if self.error is not None:
-                raise R.RingError(str(self.error))
+                raise self._dead()
             if self.tx_free and self.tx.free_requests() > 0:
                 break
             self.stats["tx_waits"] += 1

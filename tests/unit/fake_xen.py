@@ -305,6 +305,9 @@ def reset():
     g = sys.modules.get("morgana.xen.gnttab")
     if g is not None:
         g.drop_parked()     # its parked refs belonged to the old world
+    x = sys.modules.get("morgana.xen.xenstore")
+    if x is not None:
+        x._client[0] = None     # the domain's connection was to the old store page
 
 
 sys.modules["_xen"] = sys.modules[__name__]

@@ -42,7 +42,7 @@ def test_handshake_publishes_rings_and_reads_mac():
 
 def test_tx_frames_reach_backend_and_complete():
     async def body(xs, d, nbs):
-        nf = await netfront.connect(0, xs)
+        nf = await netfront.connect(0, xs, rx_buffers=16, tx_slots=16)
         frames = [_frame(60 + k * 100, k) for k in range(14)]
         for f in frames:
             await nf.write(f)
@@ -51,7 +51,7 @@ def test_tx_frames_reach_backend_and_complete():
     frames, sent, st, free = _run(body)
     assert sent == frames
     assert st["tx_frames"] == 14 and st["tx_bytes"] == sum(len(f) for f in frames)
-    assert free == 64 and st["tx_errors"] == 0
+    assert free == 16 and st["tx_errors"] == 0
 
 
 def test_tx_waits_for_slots_when_backend_slow():
@@ -89,7 +89,7 @@ def test_rx_delivers_and_refills():
 
 def test_rx_at_offset():
     async def body(xs, d, nbs):
-        nf = await netfront.connect(0, xs)
+        nf = await netfront.connect(0, xs, rx_buffers=16, tx_slots=16)
         nbs[0].rx_offset = 100
         nbs[0].inject(_frame(1514, 3))
         return await nf.read()
@@ -115,7 +115,7 @@ def test_rx_queue_overflow_drops_not_blocks():
 
 def test_frame_size_checked():
     async def body(xs, d, nbs):
-        nf = await netfront.connect(0, xs)
+        nf = await netfront.connect(0, xs, rx_buffers=16, tx_slots=16)
         out = []
         for n in (10, 1519, 3000):
             try:
@@ -147,7 +147,7 @@ def test_several_vifs_independent():
 def test_close_handshake_and_grants_returned():
     async def body(xs, d, nbs):
         before = fake_xen.grants_live()
-        nf = await netfront.connect(0, xs)
+        nf = await netfront.connect(0, xs, rx_buffers=16, tx_slots=16)
         during = fake_xen.grants_live()
         ok = await nf.close()
         return before, during, fake_xen.grants_live(), ok, nbs[0].states, d.get(nbs[0].back + "/state")
@@ -160,7 +160,7 @@ def test_bad_mac_refused():
     async def body(xs, d, nbs):
         d.set(nbs[0].front + "/mac", "00:16:3e:zz:00:01")
         try:
-            await netfront.connect(0, xs)
+            await netfront.connect(0, xs, rx_buffers=16, tx_slots=16)
             return "connected"
         except netfront.xenbus.XenbusError as e:
             return str(e)
@@ -171,7 +171,7 @@ def test_backend_without_rx_copy_refused():
     async def body(xs, d, nbs):
         d.set(nbs[0].back + "/feature-rx-copy", "0")
         try:
-            await netfront.connect(0, xs)
+            await netfront.connect(0, xs, rx_buffers=16, tx_slots=16)
             return "connected"
         except netfront.xenbus.XenbusError as e:
             return str(e)

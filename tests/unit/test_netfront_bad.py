@@ -21,7 +21,7 @@ def _bad(knob, via_tx):
 
     async def main():
         xs = X.Xenstore(fake_xen.store_page(), fake_xen.start_info()["store_evtchn"])
-        nf = await netfront.connect(0, xs)
+        nf = await netfront.connect(0, xs, rx_buffers=16, tx_slots=16)
         await nf.write(FRAME)           # one good exchange first
         nb.inject(FRAME)
         good = await nf.read()
@@ -80,7 +80,7 @@ def test_tx_duplicate_response():
 
     async def main():
         xs = X.Xenstore(fake_xen.store_page(), fake_xen.start_info()["store_evtchn"])
-        nf = await netfront.connect(0, xs)
+        nf = await netfront.connect(0, xs, rx_buffers=16, tx_slots=16)
         nb.hold_tx = True
         await nf.write(FRAME)
         await nf.write(FRAME)
@@ -115,7 +115,7 @@ def test_grants_kept_by_backend_are_parked_not_freed():
 
     async def main():
         xs = X.Xenstore(fake_xen.store_page(), fake_xen.start_info()["store_evtchn"])
-        nf = await netfront.connect(0, xs)
+        nf = await netfront.connect(0, xs, rx_buffers=16, tx_slots=16)
         await nf.write(FRAME)
         await sched.sleep(0)
         await nf.close()
@@ -139,7 +139,7 @@ def test_backend_that_never_closes_times_out():
 
     async def main():
         xs = X.Xenstore(fake_xen.store_page(), fake_xen.start_info()["store_evtchn"])
-        nf = await netfront.connect(0, xs)
+        nf = await netfront.connect(0, xs, rx_buffers=16, tx_slots=16)
         t0 = sched.now()
         ok = await nf.close()
         xs.close()

@@ -127,7 +127,7 @@ class Frontend:
                 if s in fatal:
                     raise XenbusError("%s: backend went %s" % (self.path, state_name(s)))
                 left = deadline - sched.now()
-                if left <= 0:
+                if left < 0.000001:     # float rounding: a zero-length wait never blocks
                     raise XenbusError("%s: backend stuck in %s (waiting for %s)"
                                       % (self.path, state_name(s),
                                          "/".join([state_name(x) for x in wanted])))
