@@ -191,20 +191,24 @@ def parse_dir(data):
 class Volume:
     """A mounted FAT16/FAT32 volume. Use `await mount(block)`."""
 
-    def __init__(self, block):
+    def __init__(self, block, first=0, count=None):
+        # the volume: device sectors [first, first+count) (a partition, or all of it)
         self.block = block
         self.ss = block.sector_size
+        self.base = first * self.ss
+        self.size = (block.sectors - first if count is None else count) * self.ss
         self._fatcache = {}
 
     # ---- raw access (byte offsets within the volume) ----
 
     async def read_bytes(self, off, n):
         ss = self.ss
+        if off < 0 or n < 0 or off + n > self.size:
+            raise FatError("read of %d bytes at %d outside the %d-byte volume"
+                           % (n, off, self.size))
+        off += self.base
         first = off // ss
         last = (off + n + ss - 1) // ss
-        if off < 0 or n < 0 or last > self.block.sectors:
-            raise FatError("read of %d bytes at %d outside the %d-sector device"
-                           % (n, off, self.block.sectors))
         if n == 0:
             return b""
         parts = []
@@ -223,8 +227,7 @@ class Volume:
         return data[skip:skip + n]
 
     async def _parse_bpb(self):
-        need = (512 + self.ss - 1) // self.ss
-        if self.block.sectors < need:
+        if self.size < 512:
             raise FatError("device too small for a boot sector")
         b = await self.read_bytes(0, 512)
         if b[510] != 0x55 or b[511] != 0xAA:
@@ -261,9 +264,9 @@ class Volume:
         if total <= meta:
             raise FatError("no data area (%d sectors, %d of metadata)" % (total, meta))
         clusters = (total - meta) // spc
-        if total * bps > self.block.sectors * self.ss:
+        if total * bps > self.size:
             raise FatError("filesystem (%d bytes) larger than the device (%d bytes)"
-                           % (total * bps, self.block.sectors * self.ss))
+                           % (total * bps, self.size))
         if clusters < 4085:
             raise FatError("FAT12 volume (%d clusters) not supported" % clusters)
         bits = 16 if clusters < 65525 else 32
@@ -405,11 +408,44 @@ class Volume:
         return await self.read_extents(entry.extents, off, end - off)
 
 
+# MBR partition types holding FAT16/FAT32 (FAT12 ones are refused by the BPB check)
+_FAT_PARTS = (0x04, 0x06, 0x0B, 0x0C, 0x0E)
+
+
 async def mount(block):
-    """Check the boot sector of a FAT16/FAT32 volume on block; returns a Volume."""
+    """Mount the FAT16/FAT32 volume on block: a bare volume (like `mkfs.fat -C`), or
+    the first FAT partition of an MBR-partitioned disk. Returns a Volume."""
     for attr in ("sector_size", "sectors", "read"):
         if not hasattr(block, attr):
             raise TypeError("fat.mount needs a block device, got %r" % (block,))
     v = Volume(block)
+    try:
+        await v._parse_bpb()
+        return v
+    except FatError as e:
+        part = await _mbr_partition(v)
+        if part is None:
+            raise e
+    v = Volume(block, part[0], part[1])
     await v._parse_bpb()
     return v
+
+
+async def _mbr_partition(v):
+    # (first sector, sector count) of the first FAT partition in an MBR, or None
+    if v.size < 512:
+        return None
+    b = await v.read_bytes(0, 512)
+    if b[510] != 0x55 or b[511] != 0xAA:
+        return None
+    for i in range(4):
+        e = 446 + 16 * i
+        if b[e + 4] in _FAT_PARTS:
+            first, count = struct.unpack_from("<II", b, e + 8)
+            if v.ss != 512:
+                raise FatError("MBR partitions on %d-byte sectors not supported" % v.ss)
+            if first == 0 or count == 0 or first + count > v.block.sectors:
+                raise FatError("MBR partition %d (%d+%d) outside the %d-sector disk"
+                               % (i + 1, first, count, v.block.sectors))
+            return first, count
+    return None

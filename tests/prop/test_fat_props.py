@@ -99,3 +99,27 @@ def test_damaged_metadata_gives_fat_error_or_good_data(bits, frag, damage):
     assert img.dev.reads < 5000, "too many device reads: a walk did not stop"
     for n, data in got.items():
         assert isinstance(data, bytes)
+
+
+def test_mbr_disk_made_by_sfdisk_and_mkfs_offset():
+    # a partitioned disk the way a user makes one: sfdisk table, mkfs.fat --offset, mcopy
+    with tempfile.TemporaryDirectory() as tmp:
+        disk = os.path.join(tmp, "disk.img")
+        with open(disk, "wb") as f:
+            f.truncate(48 << 20)
+        subprocess.run(["sfdisk", "-q", disk], input=b"2048,,c\n", check=True,
+                       capture_output=True, env=ENV)
+        nsec = (48 << 20) // 512 - 2048
+        subprocess.run(["mkfs.fat", "-F", "32", "-s", "1", "--offset", "2048", disk,
+                        str(nsec // 2)], check=True, capture_output=True, env=ENV)
+        src = os.path.join(tmp, "hello.txt")
+        with open(src, "wb") as f:
+            f.write(b"from a partition\n")
+        subprocess.run(["mcopy", "-i", disk + "@@1M", src, "::/"], check=True,
+                       capture_output=True, env=ENV)
+        dev = blk_file.BlockFile(disk)
+        try:
+            got = _read_all(dev)
+        finally:
+            dev.close()
+    assert got == {"hello.txt": b"from a partition\n"}

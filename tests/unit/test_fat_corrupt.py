@@ -147,3 +147,34 @@ def test_not_a_block_device():
     except TypeError:
         return
     raise AssertionError("accepted a non-device")
+
+
+class _Shifted(SparseBlock):
+    # a disk with an MBR at sector 0 and the volume of img starting at sector `at`
+    def __init__(self, img, at, ptype=0x0E, count=None):
+        SparseBlock.__init__(self, img.total + at)
+        for s in img.dev.data:
+            self.data[s + at] = img.dev.data[s]
+        mbr = bytearray(512)
+        mbr[446 + 16 + 4] = ptype                     # second partition slot
+        struct.pack_into("<II", mbr, 446 + 16 + 8, at, img.total if count is None else count)
+        mbr[510], mbr[511] = 0x55, 0xAA
+        self.data[0] = bytes(mbr)
+
+
+def test_mbr_partitioned_disk():
+    img = Image(FILES, 32)
+
+    async def go():
+        kv = await kv_fat.open_kv(_Shifted(img, 2048, 0x0C))
+        return kv.names(), await kv.read("d/f.bin")
+
+    names, data = sched.run(go())
+    assert names == sorted(FILES) and data == FILES["d/f.bin"]
+
+
+def test_mbr_bad_partitions():
+    img = Image(FILES)
+    _fails(_Shifted(img, 63, 0x83), "bytes per sector")   # Linux type: MBR read as BPB
+    _fails(_Shifted(img, 63, 0x06, img.total + 1), "outside")
+    _fails(_Shifted(img, 63, 0x06, img.total - 1), "larger than the device")
