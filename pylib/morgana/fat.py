@@ -141,8 +141,9 @@ def _decode_lfn(units):
     return s if s and s not in (".", "..") else None
 
 
-def parse_dir(data):
-    """Entries of a directory's raw bytes (deleted, volume label, '.' and '..' skipped)."""
+def parse_dir(data, fat32=True):
+    """Entries of a directory's raw bytes (deleted, volume label, '.' and '..' skipped).
+    FAT16 has no high cluster word (OS/2 kept other things there): it is ignored."""
     out = []
     lfn = None          # [checksum, next expected seq, list of unit lists] while valid
     for off in range(0, len(data) - 31, 32):
@@ -181,7 +182,9 @@ def parse_dir(data):
             if not short or "/" in short or "\x00" in short:
                 continue                 # unusable name: not reachable by path anyway
             name = short
-        cl = e[26] | (e[27] << 8) | (e[20] << 16) | (e[21] << 24)
+        cl = e[26] | (e[27] << 8)
+        if fat32:
+            cl |= (e[20] << 16) | (e[21] << 24)
         size = e[28] | (e[29] << 8) | (e[30] << 16) | (e[31] << 24)
         mtime = fat_time(e[24] | (e[25] << 8), e[22] | (e[23] << 8))
         out.append(Entry(name, short, attr, cl, size, mtime))
@@ -366,7 +369,7 @@ class Volume:
 
     async def root(self):
         if self.bits == 16:
-            return parse_dir(await self.read_bytes(self.root_off, self.root_bytes))
+            return parse_dir(await self.read_bytes(self.root_off, self.root_bytes), False)
         return await self._dir_clusters(self.root_cluster, "root directory")
 
     async def _dir_clusters(self, first, what):
@@ -374,7 +377,8 @@ class Volume:
         total = 0
         for s, c in exts:
             total += c
-        return parse_dir(await self.read_extents(exts, 0, total * self.cluster_size))
+        return parse_dir(await self.read_extents(exts, 0, total * self.cluster_size),
+                         self.bits == 32)
 
     async def listdir(self, entry):
         if not entry.is_dir:

@@ -178,3 +178,13 @@ def test_mbr_bad_partitions():
     _fails(_Shifted(img, 63, 0x83), "bytes per sector")   # Linux type: MBR read as BPB
     _fails(_Shifted(img, 63, 0x06, img.total + 1), "outside")
     _fails(_Shifted(img, 63, 0x06, img.total - 1), "larger than the device")
+
+
+def test_fat16_ignores_the_high_cluster_word():
+    img = Image(FILES, 16)
+    img.dev.put(img.entry_off("d/f.bin") + 20, b"\x07\x00")      # OS/2 EA index, say
+
+    async def go():
+        return await (await kv_fat.open_kv(img.dev)).read("d/f.bin")
+
+    assert sched.run(go()) == FILES["d/f.bin"]
