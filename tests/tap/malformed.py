@@ -40,6 +40,14 @@ def frames(dmac, dip, sip, nfuzz):
     cats["icmp_bad_csum"] = [e / ip / ICMP(chksum=0x1111) / b"ping"] * 10
     cats["arp_garbage"] = [e / ARP(hwlen=16, plen=4, pdst=dip), e / ARP(op=99, pdst=dip),
                            Ether(dst=dmac, type=0x0806) / b"\x00\x01"]
+    # requests from 1000 made-up off-link senders (ignored) and 100 on-link ones
+    # (.100-.199, learnt; the table bound itself is unit-tested)
+    def arpreq(i, psrc):
+        mac = "02:00:00:01:%02x:%02x" % (i >> 8, i & 255)
+        return Ether(dst="ff:ff:ff:ff:ff:ff", src=mac) / ARP(op=1, hwsrc=mac, psrc=psrc,
+                                                             pdst=dip)
+    cats["arp_flood"] = ([arpreq(i, "10.9.%d.%d" % (i >> 8, i & 255)) for i in range(1000)]
+                         + [arpreq(i, "10.0.0.%d" % (100 + i)) for i in range(100)])
     tcp_cases = [e / ip / TCP(dport=80, flags="S", options=[("MSS", 1460), ("WScale", 99),
                                                              ("SAckOK", b""), (254, b"\xff" * 30)]),
                  e / ip / TCP(dport=80, flags="S", dataofs=15) / (b"x" * 8),

@@ -75,3 +75,11 @@ def test_entry_in_use_refreshed_before_expiry():
     assert t.tick(6.7) == ([], 0)  # once per use period
     t.update(4, M1, 6.8)  # the reply renews it
     assert t.lookup(4, 10.0) == M1 and t.lookup(5, 10.0) is None
+
+
+def test_table_size_bounded_oldest_evicted():
+    t = arp.ArpTable(max_entries=4)
+    for i in range(10):
+        t.update(100 + i, M1, float(i))
+    assert len(t.entries) == 4 and t.evicted == 6
+    assert sorted(t.entries) == [106, 107, 108, 109]

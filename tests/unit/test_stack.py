@@ -70,6 +70,10 @@ def test_gratuitous_arp_then_arp_reply():
         assert (d, op, sha, spa, tha, tpa) == (PEER_MAC, arp.REPLY, US_MAC, US, PEER_MAC, PEER)
         assert st.arp.lookup(PEER, sched.now()) == PEER_MAC
         assert st.stats["arp_replies"] == 1
+        nif.rx.put_nowait(_eth(BCAST, ethernet.ETH_ARP,
+                               arp.build(arp.REQUEST, PEER_MAC, ip_to_int("10.9.0.1"), bytes(6), US)))
+        await sched.sleep(0.01)
+        assert st.stats["arp_offlink_sender"] == 1 and st.stats["arp_replies"] == 1
     _run(body)
 
 

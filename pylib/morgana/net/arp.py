@@ -31,13 +31,16 @@ class ArpTable:
     `probe_interval` s, at most `probes` times; packets waiting for them are parked in a
     queue bounded per address (`max_pending`) and in number of addresses (`max_waiting`)."""
 
-    def __init__(self, ttl=60.0, probes=3, probe_interval=1.0, max_pending=16, max_waiting=32):
+    def __init__(self, ttl=60.0, probes=3, probe_interval=1.0, max_pending=16, max_waiting=32,
+                 max_entries=256):
         self.ttl = ttl
         self.probes = probes
         self.probe_interval = probe_interval
         self.max_pending = max_pending
         self.max_waiting = max_waiting
         self.refresh_before = ttl / 4
+        self.max_entries = max_entries  # a flood of requests from made-up senders is bounded
+        self.evicted = 0
         self.entries = {}  # ip -> [mac, expiry, used]
         self.waiting = {}  # ip -> [packets list, probes sent, next probe time]
 
@@ -53,7 +56,15 @@ class ArpTable:
 
     def update(self, ip, mac, now):
         """Learn ip -> mac; returns the packets that were waiting for it (maybe [])."""
-        self.entries[ip] = [mac, now + self.ttl, False]  # mac, expiry, used since learnt
+        ents = self.entries
+        if ip not in ents and len(ents) >= self.max_entries:
+            oldest = None
+            for k in ents:
+                if oldest is None or ents[k][1] < ents[oldest][1]:
+                    oldest = k
+            del ents[oldest]
+            self.evicted += 1
+        ents[ip] = [mac, now + self.ttl, False]  # mac, expiry, used since learnt
         w = self.waiting.pop(ip, None)
         return w[0] if w else []
 

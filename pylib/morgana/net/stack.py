@@ -233,6 +233,8 @@ class Stack:
         now = sched.now()
         if sha == BROADCAST_MAC or ethernet.is_multicast(sha):
             raise Drop("arp_bad_sender")
+        if spa and self.ip and (spa ^ self.ip) & self.netmask:
+            raise Drop("arp_offlink_sender")  # not a neighbour: never learn or answer it
         if self.ip and tpa == self.ip:
             if spa:
                 self._flush(sha, self.arp.update(spa, sha, now))
@@ -335,6 +337,9 @@ class Stack:
                 self._arp_request(ip)
             if dropped:
                 self._count("arp_unresolved_drop", dropped)
+            if self.arp.evicted:
+                self._count("arp_evicted", self.arp.evicted)
+                self.arp.evicted = 0
             gone = self.frags.expire(now)
             if gone:
                 self._count("frag_timeout", gone)
