@@ -250,3 +250,18 @@ def test_many_clients_served_fairly():
     assert parse_responses(big.data())[0][2] == BIG
     for f in small:
         assert parse_responses(f.data())[0][2] == b"body{color:red}\n"
+
+
+def test_store_failure_mid_body_closes_without_more_requests():
+    # headers already went out: the only honest signal left is closing early
+    class Flaky(PlainKV):
+        async def read(self, name, off=0, n=None):
+            if off > 0:
+                raise OSError("sector unreadable")
+            return await PlainKV.read(self, name, off, n)
+
+    kv = Flaky({"f.bin": (MT, BIG)})
+    flow = serve(http.Server(kv, chunk=4096), [get(b"/f.bin") + get(b"/f.bin")])
+    data = flow.data()
+    assert data.startswith(b"HTTP/1.1 200 OK") and data.count(b"HTTP/1.1") == 1
+    assert len(data) < len(BIG)
