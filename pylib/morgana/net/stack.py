@@ -6,6 +6,8 @@
 
 App API (same as socket_stack, see docs/design.md): listen(port, handler),
 await connect(ip, port), udp_listen(port, handler), await udp_send(data, ip, port, src_port).
+Also: udp_unlisten(port), stop(), set_address(ip, netmask, gateway) (gratuitous ARP on a
+change; ip=None drops the address), stats (dict of counters), tcp=False leaves TCP out.
 
 Contract with TCP (morgana.net.tcp):
   - constructed as tcp.TCP(ip_output, local_ip_int, stats_dict, isn_secret_bytes, mtu=...)
