@@ -17,14 +17,18 @@ def config(c):
     c.option("STATS_EVERY", 0, "seconds between stats log lines (0: never)")
     c.option("TCP_IDLE", 10.0, "seconds a TCP client may stay silent before we close")
     c.network()
-    # check the zone now, so a bad file fails configure with file:line: field
+    # check the zone now, so a bad file fails configure with file:line: field (imported
+    # by name: an import statement would freeze the parser into ZONE_AT=build images)
     from morgana.config import ConfigError
-    from morgana.dns.zone import load_zone
+    import importlib
+    load_zone = importlib.import_module("morgana.dns.zone").load_zone
     full = path if os.path.isabs(path) else os.path.join(c.root, path)
     try:
         load_zone(full)
     except (OSError, ValueError) as e:
         raise ConfigError("ZONE: %s" % e)
+    if at == "boot" and not c.is_unix:
+        raise ConfigError("ZONE_AT=boot reads ZONE from the host's files: unix targets only")
     if not 0 < port < 65536:
         raise ConfigError("PORT: %d is not in 1..65535" % port)
     if at == "build":

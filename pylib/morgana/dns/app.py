@@ -12,9 +12,11 @@ def zones_from_modules(mods):
 
 
 def zones_from_files(paths):
-    """Parse master files at boot (unix targets; the image normally carries compiled zones)."""
-    from morgana.dns.zone import load_zone
-    return [load_zone(p) for p in paths]
+    """Parse master files at boot (unix targets; the image normally carries compiled zones).
+    Imported by name so `morgana build`'s import scan leaves the parser out of images with
+    compiled zones; configs that parse at boot list morgana.dns.zone in c.modules()."""
+    zone = __import__("morgana.dns.zone").dns.zone
+    return [zone.load_zone(p) for p in paths]
 
 
 def start(stack, zones, port=53, edns_size=1232, cache_max=1024, tcp_idle=10.0, log=print):
