@@ -129,31 +129,31 @@ class Server:
 
     # ---- reading ----
 
-    async def _read_head(self, c, buf):
-        """(head, rest) once a whole head is buffered; None when the peer goes away.
-        HttpError for oversized heads. The first byte must come within idle_timeout,
-        the whole head within head_timeout of its first byte (slowloris)."""
-        scanned = 0
+    async def _read_head(self, c, buf, pos):
+        """(head, buf, pos) once a whole head is buffered at buf[pos:]; None when the
+        peer goes away. HttpError for oversized heads. The first byte must come within
+        idle_timeout, the whole head within head_timeout of its first byte (slowloris).
+        Pipelined requests are consumed by moving pos, not by re-slicing the buffer."""
+        scanned = pos
         started = False
         c.expire_in(self.idle_timeout)
         while True:
-            if buf:
+            if pos < len(buf):
                 if not started:
                     started = c.partial = True
                     c.expire_in(self.head_timeout)
-                k = skip_leading_crlf(buf)
-                if k:
-                    buf = buf[k:]
-                    scanned = 0
-            if buf:
-                end = find_head_end(buf, scanned)
+                pos = skip_leading_crlf(buf, pos)
+                if scanned < pos:
+                    scanned = pos
+            if pos < len(buf):
+                end = find_head_end(buf, scanned, pos)
                 if end >= 0:
-                    if end > self.max_head:
-                        raise self._too_big(buf)
+                    if end - pos > self.max_head:
+                        raise self._too_big(buf[pos:])
                     c.partial = False
-                    return buf[:end], buf[end:]
-                if len(buf) > self.max_head:
-                    raise self._too_big(buf)
+                    return buf[pos:end], buf, end
+                if len(buf) - pos > self.max_head:
+                    raise self._too_big(buf[pos:])
                 scanned = len(buf)
             data = await c.read()
             if not data:
@@ -161,17 +161,22 @@ class Server:
             if not started:
                 started = c.partial = True
                 c.expire_in(self.head_timeout)
-            buf = buf + data
+            if pos:
+                buf = buf[pos:]
+                scanned -= pos
+                pos = 0
+            buf = buf + data if buf else data
 
-    async def _discard(self, c, buf, n):
+    async def _discard(self, c, buf, pos, n):
         # Skip a request body of n bytes (GET with a body, or a 405'd POST).
         c.expire_in(self.head_timeout)
-        while len(buf) < n:
-            n -= len(buf)
+        while len(buf) - pos < n:
+            n -= len(buf) - pos
             buf = await c.read()
+            pos = 0
             if not buf:
                 raise _Close()
-        return buf[n:]
+        return buf, pos + n
 
     async def _write(self, c, data):
         c.expire_in(self.write_timeout)
@@ -184,17 +189,18 @@ class Server:
         self.stats["connections"] += 1
         c = Conn(flow, self._tick)
         buf = b""
+        pos = 0
         try:
             while True:
                 req = None
                 try:
-                    got = await self._read_head(c, buf)
+                    got = await self._read_head(c, buf, pos)
                     if got is None:
                         return
-                    head, buf = got
+                    head, buf, pos = got
                     req = parse_request(head, self.max_uri, self.max_headers)
                     self.stats["requests"] += 1
-                    keep, buf = await self._prepare(c, req, buf)
+                    keep, buf, pos = await self._prepare(c, req, buf, pos)
                     status, nbytes = await self._respond(c, req, keep)
                 except HttpError as e:
                     self.stats["errors"] += 1
@@ -231,8 +237,8 @@ class Server:
         except OSError:
             pass
 
-    async def _prepare(self, c, req, buf):
-        """Connection persistence and request body handling; returns (keep, rest)."""
+    async def _prepare(self, c, req, buf, pos):
+        """Connection persistence and request body handling; (keep, buf, pos)."""
         h = req.headers
         conn = h.get(b"connection")
         if req.version == 11:
@@ -250,8 +256,8 @@ class Server:
             if n > self.max_body:
                 raise HttpError(413, "request body larger than %d bytes" % self.max_body)
             if n:
-                buf = await self._discard(c, buf, n)
-        return keep, buf
+                buf, pos = await self._discard(c, buf, pos, n)
+        return keep, buf, pos
 
     def _conn_hdr(self, req, keep):
         if not keep:

@@ -39,26 +39,26 @@ def _bad_value(v):
     return False
 
 
-def find_head_end(buf, start=0):
-    """Index just past the blank line ending the head, or -1. Lines may end in CRLF or
-    a bare LF (RFC 9112 2.2 lets recipients accept LF)."""
-    if start > 3:
-        start -= 3            # the terminator may straddle the previous scan's end
-    else:
-        start = 0
+def find_head_end(buf, start=0, lo=0):
+    """Index just past the blank line ending the head that begins at lo, or -1. Lines may
+    end in CRLF or a bare LF (RFC 9112 2.2 lets recipients accept LF). start: where a
+    previous scan of the same head stopped (the search backs up 3 bytes, not below lo)."""
+    start -= 3            # the terminator may straddle the previous scan's end
+    if start < lo:
+        start = lo
     i = buf.find(b"\n\r\n", start)
-    j = buf.find(b"\n\n", start)
     if i < 0:
+        j = buf.find(b"\n\n", start)
         return -1 if j < 0 else j + 2
-    if j < 0 or i < j:
-        return i + 3
-    return j + 2
+    # a bare-LF end only counts before i; bounding the search keeps pipelined buffers
+    # from being rescanned to their end for every request
+    j = buf.find(b"\n\n", start, i + 1)
+    return i + 3 if j < 0 else j + 2
 
 
-def skip_leading_crlf(buf):
+def skip_leading_crlf(buf, i=0):
     """RFC 9112 2.2: ignore empty lines before a request line. Returns the index of the
-    first byte that is neither CR nor LF."""
-    i = 0
+    first byte from i on that is neither CR nor LF."""
     n = len(buf)
     while i < n and buf[i] in (10, 13):
         i += 1

@@ -120,3 +120,16 @@ def test_garbage_never_crashes_the_server(chunks):
             if k == "Content-Length" and status != 304:
                 n = int(v)
         i = e + 4 + n
+
+
+@given(st.lists(st.sampled_from([b"\r", b"\n", b"a", b"\r\n", b"\n\n", b"\r\n\r\n"]),
+                max_size=30), st.integers(0, 40))
+def test_find_head_end_matches_model(parts, lo):
+    buf = b"".join(parts)
+    lo = min(lo, len(buf))
+    want = -1
+    for k in range(lo + 2, len(buf) + 1):       # the first point where a head ends
+        if buf[lo:k].endswith(b"\n\n") or (k - lo >= 3 and buf[lo:k].endswith(b"\n\r\n")):
+            want = k
+            break
+    assert hp.find_head_end(buf, lo, lo) == want

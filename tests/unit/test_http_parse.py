@@ -19,6 +19,9 @@ def test_find_head_end_crlf_lf_and_resume():
     # the scan may resume from where the previous (shorter) buffer ended
     assert hp.find_head_end(buf, 25) == 27
     assert hp.skip_leading_crlf(b"\r\n\nGET") == 3
+    assert hp.skip_leading_crlf(b"X\r\nGET", 1) == 3
+    two = b"GET / HTTP/1.1\r\nHost: a\r\n\r\nGET / HTTP/1.1\r\n"
+    assert hp.find_head_end(two, 27, 27) == -1      # never the previous head's end
 
 
 def test_parse_request_fields():
