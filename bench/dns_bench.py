@@ -81,6 +81,35 @@ def start_tool(python, port, tmp):
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def tap_rate(python, qfile, seconds, clients, tmp):
+    """configs/dns.py on our own stack (unix-tap) in a network namespace; dnsperf runs on
+    the Linux side of the TAP. -> (qps, latency us, lost)."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "tap"))
+    import netns
+    tool = os.path.join(os.path.dirname(sys.executable), "morgana")
+    env = dict(os.environ, MORGANA_BUILD=os.path.join(tmp, "mbtap-" + python))
+    for args in (["configure", "configs/dns.py", "--target", "unix-tap", "TAP=tap0",
+                  "DHCP=no", "IP=" + netns.STACK_IP], ["build"]):
+        subprocess.run([tool] + args, cwd=ROOT, env=env, check=True, capture_output=True)
+    ns = netns.Netns("dnsb" + python[:2])
+    try:
+        ns.popen([tool, "run", "--python", python], env=env, cwd=ROOT,
+                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(40):
+            r = ns.run("dig", "@" + netns.STACK_IP, "+time=1", "+tries=1", "+short",
+                       ORIGIN, "SOA", check=False)
+            if r.stdout.strip():
+                break
+            time.sleep(0.5)
+        else:
+            raise RuntimeError("dns on unix-tap did not answer")
+        out = ns.run("dnsperf", "-s", netns.STACK_IP, "-d", qfile, "-l", str(seconds),
+                     "-c", str(clients), "-t", "2", "-q", "20", timeout=seconds + 30).stdout
+        return _parse_dnsperf(out)
+    finally:
+        ns.close()
+
+
 def start_morgana(kind, port):
     env = dict(os.environ)
     paths = os.pathsep.join([os.path.join(ROOT, "pylib"), os.path.join(ROOT, "tests", "dns")])
@@ -126,6 +155,10 @@ def dnsperf(ip, port, qfile, seconds, clients):
     out = subprocess.run(["dnsperf", "-s", ip, "-p", str(port), "-d", qfile, "-l", str(seconds),
                           "-c", str(clients), "-t", "2"],
                          capture_output=True, text=True, timeout=seconds + 30).stdout
+    return _parse_dnsperf(out)
+
+
+def _parse_dnsperf(out):
     qps = re.search(r"Queries per second:\s+([\d.]+)", out)
     lat = re.search(r"Average Latency \(s\):\s+([\d.]+)", out)
     lost = re.search(r"Queries lost:\s+(\d+)", out)
@@ -156,6 +189,8 @@ def main():
     ap.add_argument("--clients", type=int, default=1)
     ap.add_argument("--target", action="append", default=[],
                     help="extra server to measure, NAME=IP:PORT (e.g. the unikernel)")
+    ap.add_argument("--tap", action="store_true",
+                    help="also configs/dns.py on our TCP/IP stack over TAP (root, netns)")
     ap.add_argument("--skip", action="append", default=[],
                     help="nsd|cpython|micropython|tool-cpython|tool-micropython")
     a = ap.parse_args()
@@ -192,6 +227,10 @@ def main():
                 if proc is not None:
                     proc.terminate()
                     proc.wait(10)
+        if a.tap:
+            for py in ("micropython", "cpython"):
+                qps, lat, lost = tap_rate(py, qfile, a.seconds, a.clients, tmp)
+                rows.append(("tap-" + py, qps, lat, lost))
     base = dict((r[0], r[1]) for r in rows).get("nsd")
     print("DNS over UDP on loopback: dnsperf -l %d -c %d, %d distinct queries (zone %s)"
           % (a.seconds, a.clients, nq, os.path.relpath(ZONE, ROOT)))
@@ -204,6 +243,8 @@ def main():
                  "micropython": "dns app + tests/dns mini stack, MicroPython 1.25",
                  "tool-cpython": "configs/dns.py via morgana run (socket_stack), CPython",
                  "tool-micropython": "configs/dns.py via morgana run (socket_stack), MicroPython",
+                 "tap-micropython": "configs/dns.py on our stack over TAP (netns), MicroPython",
+                 "tap-cpython": "configs/dns.py on our stack over TAP (netns), CPython",
                  }.get(kind, kind)
         print("| %s | %.0f | %.0f | %d | %s |" % (label, qps, lat, lost, ratio))
     print()
