@@ -121,7 +121,7 @@ def test_every_record_of_the_zone(server):
             got = answer_rdata(out, name, tname)
             assert sorted(got) == sorted((ttl, rd) for rd in rdatas), (name, tname, out)
             checked += len(rdatas)
-    assert checked == len(list(z.records())) == 27  # the zone file holds 27 records
+    assert checked == len(list(z.records())) == 30  # the zone file holds 30 records
 
 
 def test_header_flags_and_known_answers(server):
@@ -146,6 +146,13 @@ def test_nxdomain_nodata_refused(server):
     assert "status: NOERROR" in out and "ANSWER: 0" in out
     out = dig(server, "www.example.org", "A")
     assert "status: REFUSED" in out and " aa" not in out.split("flags:")[1].split(";")[0]
+
+
+def test_wildcard(server):
+    out = dig(server, "+norec", "+noall", "+answer", "anything.wild.example.test", "A")
+    assert out.split() == ["anything.wild.example.test.", "3600", "IN", "A", "192.0.2.77"]
+    out = dig(server, "x.sub.wild.example.test", "A")
+    assert "status: NXDOMAIN" in out
 
 
 def test_tcp_and_several_queries_per_connection(server):

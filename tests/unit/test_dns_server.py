@@ -264,3 +264,19 @@ def test_tcp_idle_connection_is_closed_by_timeout():
     assert flow.closed and sched.now() - t0 >= 0.04
     m = wire.parse_message(flow.out[2:])
     assert m.id == 5 and len(m.answer) == 1
+
+
+def test_wildcards_synthesize_the_query_name():
+    m = ask("x.wild.example.test.", wire.A)
+    assert m.rcode() == wire.NOERROR and m.flags & wire.AA
+    assert rd(m) == [("x.wild.example.test.", wire.A, b"\xc0\x00\x02\x4d")]
+    m = ask("a.b.wild.example.test.", wire.TXT)  # closest encloser is wild: still covered
+    assert rd(m) == [("a.b.wild.example.test.", wire.TXT, b"\x0bsynthesized")]
+    m = ask("x.wild.example.test.", wire.AAAA)   # covered name, absent type: NODATA
+    assert m.rcode() == wire.NOERROR and m.answer == [] and m.authority[0][1] == wire.SOA
+    m = ask("sub.wild.example.test.", wire.A)    # exists: its own data, no synthesis
+    assert rd(m) == [("sub.wild.example.test.", wire.A, b"\xc0\x00\x02\x4e")]
+    m = ask("x.sub.wild.example.test.", wire.A)  # closest encloser sub.wild has no '*'
+    assert m.rcode() == wire.NXDOMAIN
+    m = ask("wild.example.test.", wire.A)        # the parent itself is an empty non-terminal
+    assert m.rcode() == wire.NOERROR and m.answer == []

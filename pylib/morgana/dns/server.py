@@ -12,6 +12,10 @@ STAT_NAMES = ("queries", "cached", "dropped", "noerror", "nodata", "nxdomain", "
               "formerr", "notimp", "badvers", "truncated", "tcp", "backlog_drop")
 
 
+def _owned(rrset, owner):
+    return rrset if owner is None else [owner, rrset[1], rrset[2]]
+
+
 class DnsServer:
     def __init__(self, zones, edns_size=1232, cache_max=1024):
         self.zones = {}
@@ -145,34 +149,46 @@ class DnsServer:
         name = key
         while True:
             node = zone.nodes.get(name)
+            synth = None
             if node is None:
-                if seen:
-                    # the chain left the zone's data: NXDOMAIN for the target (RFC 6604)
-                    if not wire.is_subdomain(name, zone.key):
-                        return wire.NOERROR, answer, [], []
-                return wire.NXDOMAIN, answer, self._soa_auth(zone), []
+                node = self._wildcard(zone, name)
+                if node is None:
+                    return wire.NXDOMAIN, answer, self._soa_auth(zone), []
+                synth = name  # RFC 4592: the answer is owned by the name asked for
             if qtype == wire.ANY:
                 for t in node:
-                    answer.append((t, node[t]))
+                    answer.append((t, _owned(node[t], synth)))
                 break
             rr = node.get(qtype)
             if rr is not None:
-                answer.append((qtype, rr))
+                answer.append((qtype, _owned(rr, synth)))
                 break
             cn = node.get(wire.CNAME)
             if cn is None:
                 break
-            answer.append((wire.CNAME, cn))
+            answer.append((wire.CNAME, _owned(cn, synth)))
             seen.append(name)
             name = cn[2][0].lower()
             if len(seen) >= MAX_CHAIN or name in seen:
                 return wire.NOERROR, answer, [], []
             if not wire.is_subdomain(name, zone.key):
-                return wire.NOERROR, answer, [], []
+                return wire.NOERROR, answer, [], []  # left the zone: the resolver goes on
         if not answer or (qtype != wire.CNAME and answer[-1][0] == wire.CNAME and
                           qtype != wire.ANY):
             return wire.NOERROR, answer, self._soa_auth(zone), []
         return wire.NOERROR, answer, [], self._additional(zone, answer)
+
+    def _wildcard(self, zone, name):
+        """The '*' node below the closest existing ancestor of name, or None."""
+        i = 0
+        nodes = zone.nodes
+        while True:
+            i += name[i] + 1
+            parent = name[i:]
+            if len(parent) < len(zone.key):
+                return None
+            if parent in nodes:
+                return nodes.get(b"\x01*" + parent)
 
     def _soa_auth(self, zone):
         # negative caching TTL: min(SOA TTL, SOA minimum) (RFC 2308 section 3)
