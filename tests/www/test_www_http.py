@@ -126,3 +126,23 @@ def test_slow_head_gets_408(server):
     s.close()
     assert out.startswith(b"HTTP/1.1 408 "), out[:60]
     assert 1.0 < took < 6.0, took       # serve_site.py: head_timeout=2s
+
+
+def test_idle_and_slow_crowd_does_not_block_others(server, files):
+    # 40 connections that send half a head and stall, 10 that send nothing: a normal
+    # client is still served at once, and the stallers are cut off by the timeouts.
+    socks = []
+    for i in range(50):
+        s = socket.create_connection(("127.0.0.1", server.port), 10)
+        if i < 40:
+            s.sendall(b"GET /index.html HTTP/1.1\r\nHo")
+        socks.append(s)
+    t0 = time.time()
+    assert curl(server.url + "css/site.css") == files["css/site.css"]
+    assert time.time() - t0 < 2.0
+    for s in socks[:40]:
+        assert s.recv(4096).startswith(b"HTTP/1.1 408 ")
+    for s in socks[40:]:
+        assert s.recv(4096) == b""          # idle: closed without a response
+    for s in socks:
+        s.close()
