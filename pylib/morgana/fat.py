@@ -71,7 +71,9 @@ _UPPER = "ÇÄÅÉÆÖÜØÁÂÀÃÐÊËÈÍÎÏÌÓÔÒÕÞÚÛÙÝÑ"
 _LOWER = "çäåéæöüøáâàãðêëèíîïìóôòõþúûùýñ"
 
 
-def _lower(s):
+def fold(s):
+    """Lower case the way FAT compares names: ASCII and the CP850 letters, the same on
+    both Pythons (MicroPython's str.lower() is ASCII-only)."""
     out = []
     for ch in s:
         if "A" <= ch <= "Z":
@@ -96,9 +98,9 @@ def short_name(raw, flags):
     base = _oem(base).rstrip(" ")
     ext = _oem(raw[8:11]).rstrip(" ")
     if flags & 0x08:
-        base = _lower(base)
+        base = fold(base)
     if flags & 0x10:
-        ext = _lower(ext)
+        ext = fold(ext)
     return base + "." + ext if ext else base
 
 

@@ -14,12 +14,12 @@ class KV:
         self._files = files                  # path -> fat.Entry
         self._lower = {}
         for p in files:
-            self._lower.setdefault(p.lower(), files[p])
+            self._lower.setdefault(fat.fold(p), files[p])
 
     def _get(self, name):
         e = self._files.get(name)
         if e is None:
-            e = self._lower.get(name.lower())
+            e = self._lower.get(fat.fold(name))
         return e
 
     async def size(self, name):

@@ -144,3 +144,13 @@ def test_short_names_code_page_850_and_case_flags():
     assert fat.short_name(b"\x05BC     ", 0) == "\u00d5BC"              # 0x05 = real 0xE5
     assert fat.short_name(b"README     ", 0) == "README"
     assert fat.short_name(b"A B     C  ", 0x10) == "A B.c"
+
+
+def test_lookup_folds_case_beyond_ascii_on_both_pythons():
+    kv = _kv(Image({"caf\u00c9/\u00c5ngstr\u00f6m.txt": b"x"}, 16))
+
+    async def check():
+        return await kv.read("CAF\u00e9/\u00e5NGSTR\u00d6M.TXT")
+
+    assert _run(check()) == b"x"
+    assert fat.fold("\u00c9A\u00e9z\u4e2d") == "\u00e9a\u00e9z\u4e2d"
