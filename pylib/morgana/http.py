@@ -10,9 +10,10 @@ from morgana import sched
 from morgana import mimetypes
 from morgana.http_conn import Conn
 from morgana.http_parse import (
-    HttpError, Unsatisfiable, KNOWN_METHODS, find_head_end, skip_leading_crlf,
-    parse_request, parse_content_length, has_token, target_path, http_date,
-    parse_http_date, none_match, parse_range, coalesce)
+    HttpError, KNOWN_METHODS, find_head_end, skip_leading_crlf, parse_request,
+    parse_content_length, has_token, target_path)
+from morgana.http_date import http_date, parse_http_date
+from morgana.http_range import Unsatisfiable, none_match, parse_range, coalesce
 
 REASONS = {
     200: b"OK", 206: b"Partial Content", 301: b"Moved Permanently",

@@ -1,5 +1,4 @@
 # Shared fixtures: one generated site per session, one server per (store, python).
-import os
 import pytest
 import www_rig
 

@@ -5,7 +5,6 @@ import os
 import subprocess
 import urllib.parse
 
-import www_rig  # noqa: F401  (conftest imports it too; keeps this file runnable alone)
 
 TYPES = {"html": "text/html; charset=utf-8", "css": "text/css; charset=utf-8",
          "png": "image/png", "txt": "text/plain; charset=utf-8",
