@@ -280,3 +280,19 @@ def test_wildcards_synthesize_the_query_name():
     assert m.rcode() == wire.NXDOMAIN
     m = ask("wild.example.test.", wire.A)        # the parent itself is an empty non-terminal
     assert m.rcode() == wire.NOERROR and m.answer == []
+
+
+def test_delegation_gives_a_referral_with_glue():
+    for name, qt in (("www.child.example.test.", wire.A), ("child.example.test.", wire.NS),
+                     ("ns.child.example.test.", wire.A), ("child.example.test.", wire.MX)):
+        m = ask(name, qt)
+        assert m.rcode() == wire.NOERROR and not m.flags & wire.AA, name
+        assert m.answer == [], name
+        assert sorted(rd(m, "authority")) == [
+            ("child.example.test.", wire.NS, n("ns.child.example.test.")),
+            ("child.example.test.", wire.NS, n("ns1.example.test."))], name
+        glue = [x for x in rd(m, "additional") if x[0] == "ns.child.example.test."]
+        assert glue == [("ns.child.example.test.", wire.A, b"\xc0\x00\x02\x64")], name
+    m = ask("child.example.test.", 43)  # DS lives on the parent side: NODATA, authoritative
+    assert m.flags & wire.AA and m.answer == [] and m.authority[0][1] == wire.SOA
+    assert server().stats["referral"] >= 4

@@ -6,10 +6,11 @@ from morgana.dns import wire
 from morgana.dns.wire import WireError
 
 CD = 0x0010
+DS = 43
 MAX_CHAIN = 8      # CNAMEs followed inside the zone before giving up
 OPT_LEN = 11       # root name + type, class, ttl, rdlength
 STAT_NAMES = ("queries", "cached", "dropped", "noerror", "nodata", "nxdomain", "refused",
-              "formerr", "notimp", "badvers", "truncated", "tcp", "backlog_drop")
+              "formerr", "notimp", "badvers", "truncated", "tcp", "backlog_drop", "referral")
 
 
 def _owned(rrset, owner):
@@ -121,10 +122,16 @@ class DnsServer:
         zone = self._find_zone(qname.lower()) if qclass == wire.IN else None
         if zone is None or qtype in (wire.AXFR, wire.IXFR):
             return self._render(q, qend, flags, wire.REFUSED, (), (), (), opt, limit), "refused"
-        rcode, answer, authority, additional = self.resolve(zone, qname.lower(), qtype)
-        kind = "noerror" if answer else ("nxdomain" if rcode == wire.NXDOMAIN else "nodata")
-        tail = self._render(q, qend, flags | wire.AA, rcode, answer, authority, additional,
-                            opt, limit)
+        rcode, answer, authority, additional, aa = self.resolve(zone, qname.lower(), qtype)
+        if not aa:
+            kind = "referral"
+        elif answer:
+            kind = "noerror"
+        else:
+            kind = "nxdomain" if rcode == wire.NXDOMAIN else "nodata"
+        if aa:
+            flags |= wire.AA
+        tail = self._render(q, qend, flags, rcode, answer, authority, additional, opt, limit)
         if tail[0] & 2:  # TC (high byte of the flags)
             self.stats["truncated"] += 1
         return tail, kind
@@ -142,18 +149,23 @@ class DnsServer:
 
     # ---------------- answer logic ----------------
     def resolve(self, zone, key, qtype):
-        """-> (rcode, answer, authority, additional); sections are lists of RRsets
-        [owner, ttl, [rdata...]] paired with their type as (type, rrset)."""
+        """-> (rcode, answer, authority, additional, authoritative); sections are lists
+        of RRsets [owner, ttl, [rdata...]] paired with their type as (type, rrset)."""
         answer = []
         seen = []
         name = key
         while True:
+            cut = self._cut(zone, name, qtype)
+            if cut is not None:
+                # below a delegation: refer to the child's servers, with glue (RFC 1034 4.3.2)
+                auth = [(wire.NS, zone.nodes[cut][wire.NS])]
+                return wire.NOERROR, answer, auth, self._additional(zone, auth), bool(answer)
             node = zone.nodes.get(name)
             synth = None
             if node is None:
                 node = self._wildcard(zone, name)
                 if node is None:
-                    return wire.NXDOMAIN, answer, self._soa_auth(zone), []
+                    return wire.NXDOMAIN, answer, self._soa_auth(zone), [], True
                 synth = name  # RFC 4592: the answer is owned by the name asked for
             if qtype == wire.ANY:
                 for t in node:
@@ -170,13 +182,28 @@ class DnsServer:
             seen.append(name)
             name = cn[2][0].lower()
             if len(seen) >= MAX_CHAIN or name in seen:
-                return wire.NOERROR, answer, [], []
+                return wire.NOERROR, answer, [], [], True
             if not wire.is_subdomain(name, zone.key):
-                return wire.NOERROR, answer, [], []  # left the zone: the resolver goes on
+                return wire.NOERROR, answer, [], [], True  # left the zone: resolver goes on
         if not answer or (qtype != wire.CNAME and answer[-1][0] == wire.CNAME and
                           qtype != wire.ANY):
-            return wire.NOERROR, answer, self._soa_auth(zone), []
-        return wire.NOERROR, answer, [], self._additional(zone, answer)
+            return wire.NOERROR, answer, self._soa_auth(zone), [], True
+        return wire.NOERROR, answer, [], self._additional(zone, answer), True
+
+    def _cut(self, zone, name, qtype):
+        """The highest delegation point at or above name, or None. DS at the cut itself
+        belongs to the parent side (we hold none: NODATA), so it is not referred."""
+        cuts = zone.cuts
+        if not cuts:
+            return None
+        found = None
+        i = 0
+        n = len(name) - len(zone.key)
+        while i < n:
+            if name[i:] in cuts and not (i == 0 and qtype == DS):
+                found = name[i:]
+            i += name[i] + 1
+        return found
 
     def _wildcard(self, zone, name):
         """The '*' node below the closest existing ancestor of name, or None."""

@@ -367,7 +367,7 @@ def parse_zone(text, origin=None, filename="<zone>"):
             raise ZoneError(filename, line, e.field, str(e))
     if zone is None:
         raise ZoneError(filename, 1, "SOA", "no records (a zone needs an SOA)")
-    zone.fill_empty_nonterminals()
+    zone.finish()
     return zone
 
 

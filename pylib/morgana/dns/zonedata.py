@@ -12,6 +12,7 @@ class Zone:
         self.key = origin.lower()
         self.nodes = {}
         self.soa = None
+        self.cuts = set()  # names below the apex holding NS: delegations to child zones
 
     def add(self, owner, rtype, ttl, rdata):
         low = owner.lower()
@@ -25,6 +26,12 @@ class Zone:
             rrset[2].append(rdata)
         if rtype == wire.SOA and low == self.key:
             self.soa = node[rtype]
+
+    def finish(self):
+        """After the last add: create empty non-terminals, find the delegation points."""
+        self.fill_empty_nonterminals()
+        nodes = self.nodes
+        self.cuts = set(k for k in nodes if k != self.key and wire.NS in nodes[k])
 
     def fill_empty_nonterminals(self):
         for low in list(self.nodes):
@@ -51,5 +58,5 @@ def from_records(origin, records):
         z.add(owner, rtype, ttl, rdata)
     if z.soa is None:
         raise ValueError("compiled zone %s has no SOA" % wire.name_to_text(origin))
-    z.fill_empty_nonterminals()
+    z.finish()
     return z
