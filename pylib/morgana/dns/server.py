@@ -132,7 +132,7 @@ class DnsServer:
         if aa:
             flags |= wire.AA
         tail = self._render(q, qend, flags, rcode, answer, authority, additional, opt, limit)
-        if tail[0] & 2:  # TC (high byte of the flags)
+        if tail[0] & 2:  # TC (high byte of the flags); counted when computed, not on hits
             self.stats["truncated"] += 1
         return tail, kind
 

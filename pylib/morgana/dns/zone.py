@@ -292,7 +292,6 @@ def parse_zone(text, origin=None, filename="<zone>"):
     owner = None
     default_ttl = None  # from $TTL
     last_ttl = None
-    lines = {}  # (lowkey, type) -> first line, for later checks
     for line, blank, toks in _entries(text, filename):
         try:
             first = toks[0][0]
@@ -362,7 +361,6 @@ def parse_zone(text, origin=None, filename="<zone>"):
                 if rtype == wire.SOA and wire.SOA in node:
                     raise FieldError("type", "second SOA")
             zone.add(owner, rtype, ttl, rdata)
-            lines.setdefault((low, rtype), line)
         except FieldError as e:
             raise ZoneError(filename, line, e.field, str(e))
     if zone is None:
