@@ -124,7 +124,9 @@ def _q(name, qtype):
 
 
 SEEDS = [_q("www.example.test.", wire.A), _q("big.example.test.", wire.TXT),
-         _q("example.test.", wire.MX), _q("x.example.net.", wire.A)]
+         _q("example.test.", wire.MX), _q("x.example.net.", wire.A),
+         _q("a.b.wild.example.test.", wire.TXT), _q("www.child.example.test.", wire.A),
+         _q("ftp.example.test.", wire.ANY)]
 
 
 @settings(max_examples=500, deadline=None)
