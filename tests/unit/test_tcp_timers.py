@@ -102,7 +102,7 @@ def test_persist_intervals_back_off():
     gaps = [times[i + 1] - times[i] for i in range(len(times) - 1)]
     assert len(gaps) >= 4
     assert gaps[1] > gaps[0] and gaps[2] > gaps[1]
-    assert max(gaps) <= tf.MAX_PERSIST + 1e-6
+    assert max(gaps) <= tf.MAX_PERSIST + 1e-5
 
 
 def test_keepalive_probes_idle_peer_and_survives():

@@ -148,7 +148,7 @@ class TCP:
 
     def tick(self):
         """Run every expired flow timer."""
-        now = self.now()
+        now = self.now() + 1e-6  # float deadlines within a microsecond count as due
         for f in list(self.flows.values()):
             t = f.deadline
             if t is not None and t <= now and f.state != CLOSED:
@@ -175,7 +175,7 @@ class TCP:
                     await self._kick
                 else:
                     delay = d - sched.now()
-                    if delay > 0:
+                    if delay > 1e-6:
                         await sched.with_timeout(delay, self._kick)
             except sched.Timeout:
                 pass

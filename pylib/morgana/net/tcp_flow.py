@@ -91,7 +91,6 @@ class Flow:
         self.ooo = []          # [seq, bytes, fin] sorted by seq
         self.ooo_bytes = 0
         self.fin_rcvd = False
-        self.rd_closed = False
         self.ack_pending = 0
         # congestion control and timing
         self.cwnd = 0
@@ -661,8 +660,7 @@ class Flow:
             self._xmit(self.snd_nxt, ACK)  # immediate duplicate ACK drives fast retransmit
             return
         if n:
-            if not self.rd_closed:
-                self.rcvbuf += data
+            self.rcvbuf += data
             self.rcv_nxt = (nxt + n) & M
         if fin:
             self._rx_fin()
@@ -716,8 +714,7 @@ class Flow:
             if cut > len(d):
                 continue
             if cut < len(d):
-                if not self.rd_closed:
-                    self.rcvbuf += memoryview(d)[cut:]
+                self.rcvbuf += memoryview(d)[cut:]
                 self.rcv_nxt = (self.rcv_nxt + len(d) - cut) & M
                 moved = True
             if fin:
@@ -986,11 +983,9 @@ class Flow:
             self._xmit(self.snd_nxt, ACK)
 
     def shutdown(self):
-        """Close our sending side: FIN follows the queued data. Incoming data is then
-        acknowledged and discarded."""
+        """Close our sending side: FIN follows the queued data. Reading goes on until the
+        peer's FIN (half-close); unread data stays bounded by the receive buffer."""
         st = self.state
-        self.rd_closed = True
-        self.rcvbuf = bytearray()
         if st == ESTABLISHED:
             self.state = FIN_WAIT_1
         elif st == CLOSE_WAIT:
