@@ -27,13 +27,15 @@ def test_timestamps_known_dates():
 
 def test_line_format_uses_platform_wall_clock():
     fake_xen.reset()
-    sched.set_platform(plat_xen)        # fake_xen's wall clock is 1700000001 s
+    sched.set_platform(plat_xen)
     lines = _capture()
+    # a known wall clock: 2023-11-14 22:13:20.250 (other tests move fake time on)
+    fake_xen.advance(1700000000250000000 - fake_xen.wall_ns())
     try:
         logs.Src("hello").info("hello from instance %d iteration %d", 1, 0)
     finally:
         _restore()
-    assert lines == [b"2023-11-14 22:13:21.000 [INFO] [hello] "
+    assert lines == [b"2023-11-14 22:13:20.250 [INFO] [hello] "
                      b"hello from instance 1 iteration 0\n"], lines
 
 
