@@ -72,6 +72,12 @@ class Server:
         if max_head < 256 or max_uri < 16 or max_headers < 1:
             raise ValueError("limits too small to serve any request")
         self.kv = kv
+        # log: a callable taking one line, or a morgana.logs source: then access lines
+        # are built only when its level lets INFO through (they cost ~15% of req/s)
+        self._src = None
+        if log is not None and hasattr(log, "enabled") and hasattr(log, "info"):
+            self._src = log
+            log = log.info
         self.log = log
         self.max_head = max_head
         self.max_headers = max_headers
@@ -105,7 +111,7 @@ class Server:
         return self._dhdr
 
     def _logline(self, c, req, status, nbytes):
-        if self.log is None:
+        if self.log is None or (self._src is not None and not self._src.enabled(20)):
             return
         peer = c.peer
         who = "%s:%s" % (peer[0], peer[1]) if peer else "-"

@@ -265,3 +265,21 @@ def test_store_failure_mid_body_closes_without_more_requests():
     data = flow.data()
     assert data.startswith(b"HTTP/1.1 200 OK") and data.count(b"HTTP/1.1") == 1
     assert len(data) < len(BIG)
+
+
+def test_log_source_formats_only_when_enabled():
+    class Src:                   # the shape of a morgana.logs source
+        def __init__(self, level):
+            self.level = level
+            self.lines = []
+
+        def enabled(self, level):
+            return level >= self.level
+
+        def info(self, msg, *args):
+            self.lines.append(msg % args if args else msg)
+
+    quiet, chatty = Src(30), Src(20)
+    serve(server(log=quiet), [get(b"/")])
+    serve(server(log=chatty), [get(b"/")])
+    assert quiet.lines == [] and chatty.lines == ['10.0.0.9:40000 "GET /" 200 18']
