@@ -111,7 +111,9 @@ class Server:
         return self._dhdr
 
     def _logline(self, c, req, status, nbytes):
-        if self.log is None or (self._src is not None and not self._src.enabled(20)):
+        if self.log is None:
+            return
+        if self._src is not None and not self._src.enabled(20):     # 20: logs.INFO
             return
         peer = c.peer
         who = "%s:%s" % (peer[0], peer[1]) if peer else "-"
