@@ -1,5 +1,5 @@
 # Runtime side of a generated _boot module: sets the platform, builds the Env that the
-# app's main(env) receives, brings devices and declared services up, runs main.
+# app's main(env) receives, runs the generated devices/services set-up, then main.
 # A normal return ends the unikernel (poweroff on Xen, exit 0 on Unix); an exception
 # propagates (the kernel prints it and crashes the domain; on Unix: traceback, exit 1).
 from morgana import sched, logs
@@ -40,32 +40,22 @@ class Env:
         raise RuntimeError("no REPL hook on this platform: run micropython itself")
 
 
-async def _start_services(env, services):
-    for s in services:
-        if s["kind"] == "http":
-            from morgana import http
-            srv = http.Server(env.kv, log=logs.Src("http").info)
-            env.stack.listen(s["port"], srv.handle)
-            env.services.append(srv)
-            env.log.info("http: serving on port %d", s["port"])
-        else:
-            raise ValueError("unknown service kind %r" % (s["kind"],))
-
-
 async def _run(app, env, devices, services):
     await devices(env)
-    await _start_services(env, services)
+    if services is not None:
+        await services(env)
     main = getattr(app, "main", None)
     result = None
     if main is not None:
         result = await main(env)
-    if services:
+    if services is not None:
         await sched.Promise()      # services run until the unikernel is stopped
     return result
 
 
-def start(platform, app, name, target, options, devices, services=()):
+def start(platform, app, name, target, options, devices, services=None):
+    """devices(env) and services(env) are the generated coroutines of _boot."""
     sched.set_platform(platform)
     logs.set_levels(options.get("LOG", "info"))
     env = Env(name, target, options)
-    return sched.run(_run(app, env, devices, list(services)))
+    return sched.run(_run(app, env, devices, services))

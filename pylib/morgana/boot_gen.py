@@ -75,6 +75,21 @@ def _block_lines(cfg):
     return lines
 
 
+def _service_lines(cfg):
+    lines = []
+    for s in cfg["services"]:
+        if s["kind"] == "http":
+            if not lines or "from morgana import http" not in lines:
+                lines += ["from morgana import http, logs"]
+            lines += ["srv = http.Server(env.kv, log=logs.Src('http').info)",
+                      "env.stack.listen(%d, srv.handle)" % s["port"],
+                      "env.services.append(srv)",
+                      "env.log.info('http: serving on port %d')" % s["port"]]
+        else:
+            raise ValueError("unknown service kind %r" % (s["kind"],))
+    return lines
+
+
 def source(cfg):
     """Text of _boot.py for the resolved config cfg (with cfg['build_dir'] set)."""
     plat = cfg["target_platform"]
@@ -90,16 +105,18 @@ def source(cfg):
         "import app",
         "",
         "OPTIONS = %r" % (cfg["options"],),
-        "SERVICES = %r" % (cfg["services"],),
         "",
         "",
         "async def devices(env):",
     ]
     out += ["    " + line for line in body]
+    svc = _service_lines(cfg)
+    if svc:
+        out += ["", "", "async def services(env):"] + ["    " + line for line in svc]
     out += [
         "",
         "",
-        "boot.start(platform, app, %r, %r, OPTIONS, devices, SERVICES)"
-        % (cfg["name"], cfg["target"]),
+        "boot.start(platform, app, %r, %r, OPTIONS, devices, %s)"
+        % (cfg["name"], cfg["target"], "services" if svc else "None"),
     ]
     return "\n".join(out) + "\n"

@@ -234,9 +234,6 @@ def _imports(path):
     with open(path) as f:
         tree = ast.parse(f.read(), path)
     out = []
-    pkg = None
-    if path.endswith("__init__.py"):
-        pkg = True
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             for a in node.names:
@@ -245,7 +242,6 @@ def _imports(path):
             out.append(node.module)
             for a in node.names:        # `from morgana import sched` imports a module
                 out.append(node.module + "." + a.name)
-    _ = pkg
     return out
 
 
@@ -259,9 +255,10 @@ def module_closure(cfg):
     if cfg["kv"] is not None and cfg["kv"]["fs"] == "crunch":
         todo.append(boot_gen.KV_MODULE)
     found = {}
+    never = HOST_ONLY + targets.get(cfg["target"]).never
     while todo:
         name = todo.pop()
-        if name in found or name in HOST_ONLY:
+        if name in found or name in never:
             continue
         path, _ = _find_module(name, search)
         if path is None:
