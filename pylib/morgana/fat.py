@@ -237,6 +237,9 @@ class Volume:
         b = await self.read_bytes(0, 512)
         if b[510] != 0x55 or b[511] != 0xAA:
             raise FatError("no boot sector signature (not a FAT volume)")
+        if b[3:11] in (b"EXFAT   ", b"NTFS    "):
+            raise FatError("%s volume: only FAT16 and FAT32 are supported"
+                           % b[3:11].decode().strip())
         (bps, spc, rsvd, nfats, rootent, tot16, media, fatsz16) = struct.unpack_from(
             "<HBHBHHBH", b, 11)
         tot32 = struct.unpack_from("<I", b, 32)[0]

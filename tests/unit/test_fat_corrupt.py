@@ -188,3 +188,10 @@ def test_fat16_ignores_the_high_cluster_word():
         return await (await kv_fat.open_kv(img.dev)).read("d/f.bin")
 
     assert sched.run(go()) == FILES["d/f.bin"]
+
+
+def test_exfat_and_ntfs_named_in_the_error():
+    for oem, what in ((b"EXFAT   ", "EXFAT volume"), (b"NTFS    ", "NTFS volume")):
+        img = Image(FILES)
+        img.dev.put(3, oem)
+        _fails(img, what)
