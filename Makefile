@@ -1,22 +1,32 @@
-# Morgana top-level Makefile. `make test` and `make run` set up a fresh machine themselves.
+# Morgana: `make test` and `make run` set up a fresh machine themselves (tools/deps.sh:
+# apt + pip, idempotent; MicroPython's source from Debian; Xen, Linux dom0 and QEMU from
+# Debian for the Xen-in-QEMU rig).
 TOP   := $(CURDIR)
 CACHE := $(TOP)/.cache
 BUILD := $(TOP)/build
 MPY   := $(CACHE)/micropython
 VENV  := $(CACHE)/venv
 PY    := $(VENV)/bin/python
+MORGANA := $(VENV)/bin/morgana
 MICROPYTHON := $(BUILD)/unix/micropython
 MPY_CROSS   := $(MPY)/mpy-cross/build/mpy-cross
 export MICROPYPATH := $(TOP)/pylib:$(TOP)/drivers/console:$(TOP)/drivers/netfront:$(TOP)/drivers/blkfront:$(TOP)/tests/unit
+export PATH := $(VENV)/bin:$(PATH)
 
-.PHONY: all deps test run clean micropython-src unix mpy-cross
+# the unikernels built for Xen x86_64 by `make`
+IMAGES := hello repl www dns
+XEN_IMAGES := $(foreach n,$(IMAGES),$(BUILD)/$(n)/$(n).xen)
 
-all: unix
+.PHONY: all deps deps-run unix mpy-cross images test test-fast test-xen test-heavy run clean sizes
+
+all: unix images sizes
 
 deps:
-	tools/deps.sh test
+	@tools/deps.sh test
 
-micropython-src: $(MPY)/py/mpconfig.h
+deps-run:
+	@tools/deps.sh run
+
 $(MPY)/py/mpconfig.h:
 	tools/fetch-micropython.sh
 
@@ -27,8 +37,34 @@ $(MPY_CROSS): | $(MPY)/py/mpconfig.h
 # MicroPython's Unix port, built from Debian's source (btree/ssl are not in the +ds tarball).
 unix: $(MICROPYTHON)
 $(MICROPYTHON): | $(MPY)/py/mpconfig.h
+	@mkdir -p $(BUILD)
 	$(MAKE) -C $(MPY)/ports/unix -j2 BUILD=$(BUILD)/unix PROG=micropython \
 	  MICROPY_PY_BTREE=0 MICROPY_PY_SSL=0 FROZEN_MANIFEST= >$(BUILD)/unix.log 2>&1 || (tail -30 $(BUILD)/unix.log; exit 1)
+
+# One Xen image per config: `morgana configure` + `morgana build` (kernel/Makefile inside).
+images: $(XEN_IMAGES)
+.SECONDEXPANSION:
+$(BUILD)/%.xen: configs/$$(*F).py $(MPY_CROSS) $(shell find kernel pylib drivers -name '*.[chSpy]' -o -name '*.lds')
+	$(MORGANA) configure configs/$(*F).py --target xen-x86_64
+	$(MORGANA) build $(*F)
+
+sizes: $(XEN_IMAGES)
+	@printf '%-8s %10s %10s %10s %12s\n' image text data bss 'file bytes'
+	@for n in $(IMAGES); do f=$(BUILD)/$$n/$$n.xen; size $$f | tail -1 | \
+	  awk -v n=$$n -v b=$$(stat -c %s $$f) '{printf "%-8s %10d %10d %10d %12d (%.0f KiB)\n", n, $$1, $$2, $$3, b, b/1024}'; done
+
+# Everything: unit tests on CPython and MicroPython, property tests, the TAP/netns tests
+# against Linux peers, the services, and Xen 4.17 in QEMU (x86_64 and arm32).
+test: deps unix mpy-cross images
+	$(PY) -m pytest -q -p no:cacheprovider tests
+
+# Quick loop while developing: no QEMU, no network namespaces.
+test-fast: deps unix
+	$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/prop tests/test_unit_micropython.py
+
+# `make run`: www under Xen in QEMU, served at http://127.0.0.1:8080/ until Ctrl-C.
+run: deps-run unix mpy-cross $(BUILD)/www/www.xen
+	tools/xenrig/run.sh $(BUILD)/www/www.xen $(BUILD)/www/www.xl
 
 clean:
 	rm -rf $(BUILD)

@@ -18,19 +18,30 @@ static unsigned long io_reserve(unsigned long free) {
     return r < 512 ? (free > 1024 ? 512 : free / 2) : r;
 }
 
+static char *heap;
+static unsigned long heap_pages;
+
+// What _xen.soft_reset(arg) passes to the next run of `_boot` (see _xen.boot_arg()).
+mp_int_t xen_boot_arg;
+bool xen_soft_reset_requested;
+
 static void start_python(void) {
-    unsigned long free = mm_free_pages();
-    unsigned long heap_pages = free - io_reserve(free);
-    char *heap = alloc_pages(heap_pages);
-    if (!heap)
-        panic("no memory for a %lu-page heap", heap_pages);
+    if (!heap) {
+        unsigned long free = mm_free_pages();
+        heap_pages = free - io_reserve(free);
+        heap = alloc_pages(heap_pages);
+        if (!heap)
+            panic("no memory for a %lu-page heap", heap_pages);
+    }
     mp_stack_set_top(stack_top);
     mp_stack_set_limit(stack_top - stack_bottom - 8192);
     gc_init(heap, heap + heap_pages * PAGE_SIZE);
     mp_init();
 }
 
-// Returns the shutdown reason.
+#define SOFT_RESET 0x100
+
+// Returns the shutdown reason, or SOFT_RESET to start a fresh interpreter.
 static unsigned int run_boot_module(void) {
     nlr_buf_t nlr;
     if (nlr_push(&nlr) == 0) {
@@ -39,6 +50,8 @@ static unsigned int run_boot_module(void) {
         nlr_pop();
         return SHUTDOWN_poweroff;
     }
+    if (xen_soft_reset_requested)
+        return SOFT_RESET;
     mp_obj_t exc = MP_OBJ_FROM_PTR(nlr.ret_val);
     if (mp_obj_is_subclass_fast(MP_OBJ_FROM_PTR(mp_obj_get_type(exc)),
                                 MP_OBJ_FROM_PTR(&mp_type_SystemExit))) {
@@ -59,8 +72,15 @@ void kernel_start(void *boot_info) {
     events_init();
     if (gnttab_init())
         printk("morgana: grant table unavailable\n");
-    start_python();
-    unsigned int reason = run_boot_module();
+    unsigned int reason;
+    for (;;) {
+        start_python();
+        xen_soft_reset_requested = false;
+        reason = run_boot_module();
+        if (reason != SOFT_RESET)
+            break;
+        mp_deinit();                        // a clean VM over the same heap
+    }
     kernel_shutdown(reason);
 }
 

@@ -76,6 +76,21 @@ static mp_obj_t xen_repl(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(xen_repl_obj, xen_repl);
 
+// soft_reset(arg): end this interpreter and boot `_boot` again in a fresh one (the test
+// runner's isolation between scripts); boot_arg() then returns arg.
+extern mp_int_t xen_boot_arg;
+extern bool xen_soft_reset_requested;
+
+static mp_obj_t xen_soft_reset(mp_obj_t arg) {
+    xen_boot_arg = mp_obj_get_int(arg);
+    xen_soft_reset_requested = true;
+    mp_raise_type(&mp_type_SystemExit);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(xen_soft_reset_obj, xen_soft_reset);
+
+static mp_obj_t xen_boot_arg_get(void) { return mp_obj_new_int(xen_boot_arg); }
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_boot_arg_obj, xen_boot_arg_get);
+
 // ---- pages shared with backends
 typedef struct {
     mp_obj_base_t base;
@@ -268,6 +283,8 @@ static const mp_rom_map_elem_t xen_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_console_write), MP_ROM_PTR(&xen_console_write_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_read), MP_ROM_PTR(&xen_console_read_obj) },
     { MP_ROM_QSTR(MP_QSTR_repl), MP_ROM_PTR(&xen_repl_obj) },
+    { MP_ROM_QSTR(MP_QSTR_soft_reset), MP_ROM_PTR(&xen_soft_reset_obj) },
+    { MP_ROM_QSTR(MP_QSTR_boot_arg), MP_ROM_PTR(&xen_boot_arg_obj) },
     { MP_ROM_QSTR(MP_QSTR_start_info), MP_ROM_PTR(&xen_start_info_obj) },
     { MP_ROM_QSTR(MP_QSTR_store_page), MP_ROM_PTR(&xen_store_page_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_page), MP_ROM_PTR(&xen_console_page_obj) },
