@@ -13,12 +13,13 @@ from morgana.http_parse import (
     HttpError, KNOWN_METHODS, find_head_end, skip_leading_crlf, parse_request,
     parse_content_length, has_token, target_path)
 from morgana.http_date import http_date, parse_http_date
-from morgana.http_range import Unsatisfiable, none_match, parse_range, coalesce
+from morgana.http_range import Unsatisfiable, match, none_match, parse_range, coalesce
 
 REASONS = {
     200: b"OK", 206: b"Partial Content", 301: b"Moved Permanently",
     304: b"Not Modified", 400: b"Bad Request", 404: b"Not Found",
-    405: b"Method Not Allowed", 408: b"Request Timeout", 413: b"Content Too Large",
+    405: b"Method Not Allowed", 408: b"Request Timeout", 412: b"Precondition Failed",
+    413: b"Content Too Large",
     414: b"URI Too Long", 416: b"Range Not Satisfiable",
     431: b"Request Header Fields Too Large", 500: b"Internal Server Error",
     501: b"Not Implemented", 505: b"HTTP Version Not Supported",
@@ -328,6 +329,16 @@ class Server:
             return 301, await self._error(c, 301, keep, head_only, loc)
         h = req.headers
         conn = self._conn_hdr(req, keep)
+        # preconditions in RFC 9110 13.2.2 order: If-Match / If-Unmodified-Since first
+        im = h.get(b"if-match")
+        if im is not None:
+            held = match(im, f.etag)
+        else:
+            ius = h.get(b"if-unmodified-since")
+            t = parse_http_date(ius) if ius is not None else None
+            held = t is None or f.mtime <= t
+        if not held:
+            return 412, await self._error(c, 412, keep, head_only)
         inm = h.get(b"if-none-match")
         if inm is not None:
             fresh = none_match(inm, f.etag)

@@ -46,6 +46,20 @@ def none_match(value, etag):
     return False
 
 
+def match(value, etag):
+    """If-Match evaluation (strong comparison): True when the condition holds. A
+    malformed field holds for nothing (the server answers 412)."""
+    tags = etags(value)
+    if tags is None:
+        return False
+    if tags == ("*",):
+        return True
+    for weak, tag in tags:
+        if not weak and tag == etag:
+            return True
+    return False
+
+
 class Unsatisfiable(Exception):
     pass
 

@@ -12,7 +12,7 @@ MT = 1700000000
 DATA = bytes(range(256)) * 8
 FILES = {"index.html": (MT, "text/html; charset=utf-8", b"<p>hi</p>"),
          "d/f.bin": (MT, "application/octet-stream", DATA)}
-STATUSES = {200, 206, 301, 304, 400, 404, 405, 408, 413, 414, 416, 431, 501, 505}
+STATUSES = {200, 206, 301, 304, 400, 404, 405, 408, 412, 413, 414, 416, 431, 501, 505}
 
 
 @given(st.binary(max_size=400))

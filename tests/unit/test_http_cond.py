@@ -108,3 +108,21 @@ def test_multiple_ranges_multipart():
         assert data == DATA[a:b + 1]
         got.append((a, b))
     assert got == [(0, 5), (100, 103)]          # overlapping 0-3 and 2-5 coalesced
+
+
+def test_if_match_and_if_unmodified_since_preconditions():
+    assert one(b"If-Match: " + ETAG + b"\r\n")[0] == 200
+    assert one(b'If-Match: "x", ' + ETAG + b"\r\n")[0] == 200
+    assert one(b"If-Match: *\r\n")[0] == 200
+    assert one(b'If-Match: "x"\r\n')[0] == 412
+    assert one(b"If-Match: W/" + ETAG + b"\r\n")[0] == 412      # strong comparison
+    assert one(b"If-Match: " + ETAG[1:] + b"\r\n")[0] == 412    # malformed
+    assert one(b"If-Unmodified-Since: " + LM + b"\r\n")[0] == 200
+    assert one(b"If-Unmodified-Since: Mon, 13 Nov 2023 00:00:00 GMT\r\n")[0] == 412
+    assert one(b"If-Unmodified-Since: bogus\r\n")[0] == 200      # invalid date: ignored
+    # If-Match wins over If-Unmodified-Since
+    st = one(b"If-Match: " + ETAG + b"\r\nIf-Unmodified-Since: Mon, 13 Nov 2023 00:00:00 GMT"
+             b"\r\n")[0]
+    assert st == 200
+    st, h, body = one(b'If-Match: "x"\r\n', b"HEAD")
+    assert st == 412 and body == b""

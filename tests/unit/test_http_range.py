@@ -33,3 +33,11 @@ def test_parse_range():
             continue
         raise AssertionError("satisfiable? %r" % unsat)
     assert hr.coalesce([(50, 60), (0, 9), (10, 20), (55, 70)]) == [(0, 20), (50, 70)]
+
+
+def test_if_match_strong():
+    e = b'"5-a"'
+    assert hr.match(b'"5-a"', e) and hr.match(b"*", e) and hr.match(b'"q", "5-a"', e)
+    assert not hr.match(b'W/"5-a"', e)
+    assert not hr.match(b'"5-b"', e)
+    assert not hr.match(b"5-a", e)
