@@ -325,7 +325,9 @@ class Server:
         if f is None:
             return 404, await self._error(c, 404, keep, head_only)
         if f == "redirect":
-            loc = b"Location: /" + _quote(name) + b"/\r\n"
+            q = req.target.find(b"?")
+            query = req.target[q:] if q >= 0 else b""     # keep ?query for the directory
+            loc = b"Location: /" + _quote(name) + b"/" + query + b"\r\n"
             return 301, await self._error(c, 301, keep, head_only, loc)
         h = req.headers
         conn = self._conn_hdr(req, keep)

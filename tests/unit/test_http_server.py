@@ -125,6 +125,10 @@ def test_directory_index_and_redirect():
     assert st == 301 and h["location"] == "/docs/"
     st, h, body = one(get(b"/docs/?q=1"))
     assert st == 200
+    st, h, body = one(get(b"/docs?q=1&r=%20"))
+    assert st == 301 and h["location"] == "/docs/?q=1&r=%20"
+    st, h, body = one(get(b"/a%20b.txt/.."))                 # dot segment -> root
+    assert st == 200
 
 
 def test_percent_encoded_and_dot_segments():
