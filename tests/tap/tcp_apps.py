@@ -81,7 +81,7 @@ class Impaired:
     async def _later(self, d, fn, frame):
         await sched.sleep(d)
         r = fn(frame)
-        if r is not None:
+        if hasattr(r, "send"):  # netif.write is a coroutine, Queue.put_nowait is not
             await r
 
     async def _rx_pump(self):

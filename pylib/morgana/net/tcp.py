@@ -71,6 +71,10 @@ class TCP:
         self.half_open = 0
         self.time_wait = OrderedDict()
         self._isn = isn_function(isn_secret)
+        self._test_clock = clock is not None
+        if clock is None:
+            from morgana import sched
+            clock = sched.now
         self._clock = clock
         self._spawn = spawn
         self._cha_limit = challenge_acks_per_sec
@@ -87,10 +91,7 @@ class TCP:
     # ---- infrastructure ------------------------------------------------------------------
 
     def now(self):
-        if self._clock is not None:
-            return self._clock()
-        from morgana import sched
-        return sched.now()
+        return self._clock()
 
     def promise(self):
         from morgana import sched
@@ -155,7 +156,7 @@ class TCP:
                 f.on_timer(now)
 
     def _timer_changed(self, deadline):
-        if self._clock is not None:
+        if self._test_clock:
             return  # test mode: the test drives tick()
         if self._timer_task is None:
             self._timer_task = self._spawn_task(self._timer_loop())
