@@ -1,0 +1,2 @@
+/* per-arch primitives used by common code */
+#include "hypercall.h"
