@@ -49,3 +49,21 @@ def test_dom0less_selftest_passes():
         assert re.search(r"DOM1: ok: +" + re.escape(c), text), c
     assert "FAIL:" not in text
     assert "MORGANA-ARM32-SELFTEST-OK" in text
+
+
+def test_xl_created_selftest_uses_pv_console_and_xenstore_params():
+    """Started by `xl create` in a Linux dom0: output goes through the PV console ring
+    (xenconsoled's log), and the HVM params name the xenstore and console pages."""
+    image = build()
+    cfg = 'name = "selftest"\nkernel = "/guest/k"\nmemory = 32\nvcpus = 1\nextra = "via xl"\n'
+    ok, secs, text = rig.boot_xl_create(cfg, [(image, "guest/k")],
+                                        "MORGANA-ARM32-SELFTEST-(OK|FAILED)", timeout=150)
+    lines = [l for l in text.splitlines() if l.startswith("domU:")]
+    print("\n".join(lines) + "\narm32 xl create selftest: %.1f s" % secs)
+    assert ok
+    assert "domU: morgana-arm32: Thumb-2 guest up, 32 MiB RAM, cmdline 'via xl'" in text
+    for c in CHECKS:
+        assert re.search(r"domU: ok: +" + re.escape(c), text), c
+    assert re.search(r"domU: morgana-arm32: store evtchn [1-9]\d* page 0xf10\w+, "
+                     r"console evtchn [1-9]\d* page 0xf10\w+", text)
+    assert "domU: MORGANA-ARM32-SELFTEST-OK" in text

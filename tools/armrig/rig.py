@@ -7,7 +7,8 @@ loader, and the edited DTB tells Xen where each one is.
   python3 tools/armrig/rig.py dom0       Linux dom0 + busybox initramfs runs `xl info`
   python3 tools/armrig/rig.py xlcreate   dom0 starts a Linux domU with `xl create`
   python3 tools/armrig/rig.py dom0less   no dom0: Xen starts a Linux domU from the DTB
-  python3 tools/armrig/rig.py guest K    dom0less with our own kernel image K
+  python3 tools/armrig/rig.py guest K PATTERN     dom0less with our own kernel image K
+  python3 tools/armrig/rig.py xlguest K PATTERN   dom0 starts image K with `xl create`
 """
 import os
 import re
@@ -153,15 +154,32 @@ def boot_dom0(extra_files=(), until="RIG-DOM0-DONE", timeout=170, log=None):
     return run(qemu_args(d, lay), until, FAIL, timeout, log)
 
 
+def boot_xl_create(cfg_text, files, until, timeout=170, log=None):
+    """dom0 runs `xl create` with cfg_text; files [(src, dest)] go into the dom0 initramfs
+    (kernel images under guest/); returns once `domU: <until>` shows on the serial line."""
+    fetch()
+    os.makedirs(WORK, exist_ok=True)
+    cfg = os.path.join(WORK, "guest.cfg")
+    with open(cfg, "w") as f:
+        f.write(cfg_text)
+    pat = os.path.join(WORK, "guest.until")
+    with open(pat, "w") as f:
+        f.write(until)
+    files = list(files) + [(os.path.join(HERE, "xl-create.sh"), "rig-run.sh"),
+                           (cfg, "guest/guest.cfg"), (pat, "guest/until")]
+    return boot_dom0(files, until=r"domU: .*" + until, timeout=timeout, log=log)
+
+
 def boot_xl_create_linux(timeout=170, log=None):
-    """dom0 runs `xl create` for a Linux domU and prints the domU's console log line."""
+    """dom0 starts a Linux domU with `xl create`; its console log shows the init's line."""
     fetch()
     domu_rd = os.path.join(WORK, "domu.cpio.gz")
     os.makedirs(WORK, exist_ok=True)
     initrd.build("domu", domu_rd)
-    files = [(os.path.join(HERE, "xl-create-linux.sh"), "rig-run.sh"),
-             (linux_image(), "guest/vmlinuz"), (domu_rd, "guest/domu.cpio.gz")]
-    return boot_dom0(files, until=r"domU: RIG-DOMU-LINUX-OK", timeout=timeout, log=log)
+    cfg = ('name = "linux"\nkernel = "/guest/vmlinuz"\nramdisk = "/guest/domu.cpio.gz"\n'
+           'extra = "console=hvc0"\nmemory = 128\nvcpus = 1\n')
+    return boot_xl_create(cfg, [(linux_image(), "guest/vmlinuz"), (domu_rd, "guest/domu.cpio.gz")],
+                          "RIG-DOMU-LINUX-OK", timeout, log)
 
 
 def boot_dom0less(kernel=None, args="console=ttyAMA0", until="RIG-DOMU-LINUX-OK",
@@ -212,6 +230,9 @@ if __name__ == "__main__":
         ok, secs, _ = boot_xl_create_linux(log=sys.stdout)
     elif what == "dom0less":
         ok, secs, _ = boot_dom0less(log=sys.stdout)
+    elif what == "xlguest":
+        cfg = 'name = "guest"\nkernel = "/guest/k"\nmemory = 32\nvcpus = 1\nextra = "via xl"\n'
+        ok, secs, _ = boot_xl_create(cfg, [(sys.argv[2], "guest/k")], sys.argv[3], log=sys.stdout)
     elif what == "guest":
         ok, secs, _ = boot_dom0less(sys.argv[2], args="", until=sys.argv[3], log=sys.stdout)
     else:
