@@ -109,7 +109,11 @@ class XenRig:
     def _lock(self):
         # One QEMU at a time on this shared machine, across processes: wait for the others.
         f = open(os.path.join(self.outdir, 'qemu.lock'), 'w')
-        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            sys.stderr.write('xenrig: waiting for another rig QEMU to finish (%s)\n' % f.name)
+            fcntl.flock(f, fcntl.LOCK_EX)
         return f
 
     def _initrd(self, name, files, script, shell):

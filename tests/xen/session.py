@@ -1,6 +1,8 @@
 """A running QEMU whose serial console is a pipe: expect/send, a host-timestamped log, and
 the parsers for the "@@ " lines dom0's lib.sh prints."""
 import codecs
+import ctypes
+import signal
 import os
 import re
 import subprocess
@@ -15,6 +17,13 @@ DOM0_END = [(re.compile(r'Hardware Dom0 halted'), 'poweroff'),
             (re.compile(r'Hardware Dom0 shutdown'), 'reboot'),
             (re.compile(r'Panic on CPU'), 'xen-panic')]
 GRACE = 0.7  # seconds of output still collected after the end line (panic backtraces)
+
+
+def _die_with_parent():
+    # QEMU must not outlive a killed test run: it would hold the machine's CPU and run
+    # alongside the next rig QEMU (the lock died with the test process).
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class RigTimeout(AssertionError):
@@ -38,7 +47,7 @@ class Session:
         self._logf = open(logpath, 'w')
         self._logf.write('# %s\n' % ' '.join(cmd))
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         self.deadline = self.t0 + timeout
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
