@@ -1,25 +1,9 @@
-# Helpers for tests driving the `morgana` command (CPython/pytest only).
-import os
-import subprocess
-import sys
-
+# Fixtures of the morgana command tests; helpers live in cli_helpers.py (a unique module
+# name: several test directories have a conftest.py).
 import pytest
-
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-MORGANA = os.path.join(os.path.dirname(sys.executable), "morgana")
-MICROPYTHON = os.path.join(TOP, "build", "unix", "micropython")
-
-
-def morgana(build_dir, *args, check=True, timeout=120):
-    """Run `morgana -B build_dir ARGS` from the source tree; CompletedProcess."""
-    r = subprocess.run([MORGANA, "-B", str(build_dir)] + list(args), cwd=TOP,
-                       capture_output=True, text=True, timeout=timeout)
-    if check and r.returncode != 0:
-        raise AssertionError("morgana %s failed (%d):\n%s%s"
-                             % (" ".join(args), r.returncode, r.stdout, r.stderr))
-    return r
 
 
 @pytest.fixture
 def bdir(tmp_path):
+    """A fresh build directory root for `morgana -B`."""
     return tmp_path / "build"

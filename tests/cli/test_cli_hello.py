@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from conftest import morgana, MICROPYTHON
+from cli_helpers import morgana, MICROPYTHON
 
 # (instance, iteration) of the first 24 lines of the screenshot, t = 0..9 s
 SCREENSHOT = [(1, 0), (2, 0), (3, 0), (4, 0), (5, 0), (1, 1), (2, 1), (1, 2), (3, 1),

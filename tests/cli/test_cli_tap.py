@@ -3,7 +3,7 @@
 import os
 import subprocess
 
-from conftest import TOP, MORGANA, morgana
+from cli_helpers import TOP, MORGANA, morgana
 
 
 def _sh(*cmd):

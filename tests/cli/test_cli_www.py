@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from conftest import TOP, MORGANA, morgana
+from cli_helpers import TOP, MORGANA, morgana
 
 HTDOCS = os.path.join(TOP, "htdocs")
 

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from conftest import TOP, morgana
+from cli_helpers import TOP, morgana
 from morgana import build, config
 from morgana.config import ConfigError
 
