@@ -1,20 +1,31 @@
 # Hostile TCP traffic crafted with scapy, sent on a TAP device from the Linux side:
 #   tcp_storm.py IFACE DST_MAC DST_IP DPORT MODE [SPORT N]
 # MODE: syn      N SYNs from spoofed on-link sources (a SYN flood)
-#       rst      N RSTs with random sequence numbers into the connection SPORT->DPORT
-#       synflow  N SYNs with random sequence numbers into the connection SPORT->DPORT
+#       rst      N RSTs into the connection SPORT->DPORT: half blind (random sequence
+#                numbers), half inside the receive window but not exact (RFC 5961 3.2:
+#                each must get a challenge ACK, none may reset)
+#       synflow  N SYNs into the connection SPORT->DPORT, same mix
 #       junk     malformed segments: bad checksums, truncated headers, bad data offsets,
 #                bogus options, overlapping and out-of-window data
 # Prints "SENT <count>".
 import random
 import sys
 
-from scapy.all import Ether, IP, TCP, Raw, sendp, conf
+from scapy.all import Ether, IP, TCP, Raw, sendp, sniff, conf
 
 conf.verb = 0
 
 
-def frames(src_ip, dst_mac, dst_ip, dport, mode, sport, n):
+def learn_rcv_nxt(iface, sport, dport):
+    # the ACK field of a segment our stack sends on the connection is its RCV.NXT
+    pkts = sniff(iface=iface, count=1, timeout=10, lfilter=lambda p: TCP in p and
+                 p[TCP].sport == dport and p[TCP].dport == sport and p[TCP].flags & 0x10)
+    if not pkts:
+        raise SystemExit("no segment seen on %s:%d" % (iface, sport))
+    return pkts[0][TCP].ack
+
+
+def frames(src_ip, dst_mac, dst_ip, dport, mode, sport, n, rcv_nxt=0):
     rnd = random.Random(1234)
     eth = Ether(dst=dst_mac)
     if mode == "syn":
@@ -25,9 +36,13 @@ def frames(src_ip, dst_mac, dst_ip, dport, mode, sport, n):
                 options=[("MSS", 1460), ("WScale", 7)])
     elif mode in ("rst", "synflow"):
         for i in range(n):
+            if i % 2:
+                seq = (rcv_nxt + 1 + rnd.randrange(0, 60000)) & 0xFFFFFFFF
+            else:
+                seq = rnd.getrandbits(32)
             yield eth / IP(src=src_ip, dst=dst_ip) / TCP(
                 sport=sport, dport=dport, flags="R" if mode == "rst" else "S",
-                seq=rnd.getrandbits(32), ack=rnd.getrandbits(32))
+                seq=seq, ack=rnd.getrandbits(32))
     elif mode == "junk":
         for i in range(n):
             base = IP(src=src_ip, dst=dst_ip)
@@ -61,7 +76,8 @@ def main(argv):
     sport = int(argv[5]) if len(argv) > 5 else 0
     n = int(argv[6]) if len(argv) > 6 else 1000
     src_ip = argv[7] if len(argv) > 7 else "10.0.0.1"
-    pkts = list(frames(src_ip, dst_mac, dst_ip, int(dport), mode, sport, n))
+    rcv_nxt = learn_rcv_nxt(iface, sport, int(dport)) if mode in ("rst", "synflow") else 0
+    pkts = list(frames(src_ip, dst_mac, dst_ip, int(dport), mode, sport, n, rcv_nxt))
     sendp(pkts, iface=iface)
     print("SENT %d" % len(pkts))
 

@@ -17,6 +17,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 APP = os.path.join(HERE, "tcp_apps.py")
 STORM = os.path.join(HERE, "tcp_storm.py")
 SIZE = 10 * 1024 * 1024
+SLOW = 8 * 1024 * 1024  # at 400 KB/s this download outlives the storms
 sys.path.insert(0, HERE)
 from tcp_apps import body_chunks  # noqa: E402  (the reference content, same generator)
 
@@ -135,8 +136,8 @@ def test_lossy_path_10mb_both_ways(ns, impl, www):
 
 def _storm(ns, mac, mode, sport=0, n=1000):
     r = ns.run(netns.CPYTHON, STORM, "tap0", mac, "10.0.0.2", "8080", mode, str(sport), str(n),
-               timeout=120)
-    assert r.stdout.startswith("SENT")
+               timeout=120, check=False)
+    assert r.stdout.startswith("SENT"), (mode, r.stdout, r.stderr[-2000:])
 
 
 def _our_mac(ns):
@@ -150,8 +151,8 @@ def test_storms_are_dropped_and_service_continues(ns, impl):
     mac = _our_mac(ns)
     # a slow download keeps one connection open while blind attacks aim at it
     out = "/tmp/%s-slow.bin" % ns.name
-    slow = ns.popen(["curl", "-s", "--limit-rate", "2M", "-o", out,
-                     "http://10.0.0.2:8080/%d" % (4 * 1024 * 1024)])
+    slow = ns.popen(["curl", "-s", "--limit-rate", "400K", "-o", out,
+                     "http://10.0.0.2:8080/%d" % SLOW])
     sport = None
     for _ in range(50):
         ss = ns.run("ss", "-tnH", "dst", "10.0.0.2:8080").stdout.split()
@@ -171,7 +172,7 @@ def test_storms_are_dropped_and_service_continues(ns, impl):
     with open(out, "rb") as f:
         h.update(f.read())
     os.unlink(out)
-    assert h.hexdigest() == ref_sha(4 * 1024 * 1024)  # blind RSTs/SYNs did not kill it
+    assert h.hexdigest() == ref_sha(SLOW)  # blind RSTs/SYNs did not kill it
     code, size, speed, sha = curl(ns, "/%d" % SIZE)
     assert (code, size, sha) == (200, SIZE, ref_sha(SIZE))
     assert app.proc.poll() is None
@@ -179,6 +180,8 @@ def test_storms_are_dropped_and_service_continues(ns, impl):
     assert st.get("rx_exception", 0) == 0
     assert st["tcp_bad_csum"] >= 100 and st["tcp_bad_offset"] >= 100
     assert st.get("tcp_bad_option", 0) >= 100
-    assert st.get("tcp_challenge_ack", 0) + st.get("tcp_challenge_ack_limited", 0) > 0
+    # in-window RSTs and SYNs were answered by (rate-limited) challenge ACKs, not obeyed
+    assert st.get("tcp_challenge_ack", 0) >= 50 and st["tcp_rst_out_of_window"] >= 400
+    assert st.get("tcp_challenge_ack", 0) + st.get("tcp_challenge_ack_limited", 0) >= 700
     assert st["tcp_syn_evicted"] > 0 or st.get("tcp_syn_drop", 0) > 0
     print("\n%s: storm counters: %s" % (impl, {k: v for k, v in st.items() if k.startswith("tcp")}))

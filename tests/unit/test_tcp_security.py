@@ -51,6 +51,7 @@ def test_rst_out_of_window_ignored():
     link.run(seconds=0.01)
     assert sf.state == tf.ESTABLISHED
     assert not _sent_by(link, IP_A, w.ACK) and "tcp_challenge_ack" not in a.stats
+    assert a.stats["tcp_rst_out_of_window"] == 1
 
 
 def test_syn_on_established_gets_challenge_ack_not_reset():

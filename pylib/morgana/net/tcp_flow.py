@@ -378,7 +378,9 @@ class Flow:
         seglen = len(data) + (1 if fl & SYN else 0) + (1 if fl & FIN else 0)
         # 1. sequence number check
         if not self._acceptable(seq, seglen):
-            if not fl & RST:
+            if fl & RST:
+                self.tcp.count("tcp_rst_out_of_window")  # blind guess: ignored silently
+            else:
                 self.tcp.count("tcp_out_of_window")
                 self._xmit(self.snd_nxt, ACK)
                 if st == TIME_WAIT and fl & FIN:
