@@ -71,7 +71,7 @@ def main():
     for impl in netns.IMPLS:
         rows[impl] = ours(impl, seconds)
     lin = linux_reference(seconds)
-    print("%-34s %12s %12s %12s" % ("TCP over TAP (1 core, no loss)", "CPython", "MicroPython",
+    print("%-34s %12s %12s %12s" % ("TCP over TAP, no loss", "CPython", "MicroPython",
                                     "Linux"))
     print("%-34s %12.1f %12.1f %12.1f" % ("curl 10 MB from server, MB/s", rows["cpython"][0],
                                           rows["micropython"][0], lin[0]))
@@ -79,8 +79,8 @@ def main():
                                         rows["micropython"][1], "-"))
     print("%-34s %12.0f %12.0f %12.0f" % ("wrk -c8 HTTP GET /, req/s", rows["cpython"][2],
                                           rows["micropython"][2], lin[1]))
-    print("(Linux column: curl from python3 http.server and wrk against busybox httpd, both "
-          "served by the kernel stack inside the namespace)")
+    print("(Linux column: the kernel stack inside the namespace; curl from python3 "
+          "http.server, wrk against busybox httpd, which forks per request, no keep-alive)")
 
 
 if __name__ == "__main__":

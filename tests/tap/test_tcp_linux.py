@@ -184,4 +184,5 @@ def test_storms_are_dropped_and_service_continues(ns, impl):
     assert st.get("tcp_challenge_ack", 0) >= 50 and st["tcp_rst_out_of_window"] >= 400
     assert st.get("tcp_challenge_ack", 0) + st.get("tcp_challenge_ack_limited", 0) >= 700
     assert st["tcp_syn_evicted"] > 0 or st.get("tcp_syn_drop", 0) > 0
-    print("\n%s: storm counters: %s" % (impl, {k: v for k, v in st.items() if k.startswith("tcp")}))
+    tcp = dict((k, v) for k, v in st.items() if k.startswith("tcp"))
+    print("\n%s: storm counters: %s" % (impl, tcp))

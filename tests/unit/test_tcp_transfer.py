@@ -94,7 +94,8 @@ def test_delayed_ack_timing():
 def test_delayed_ack_waits_40ms():
     clock, link, a, b, cf, sf = connected(delay=0.001)
     seen = []
-    link.drop_fn = lambda src, s: (src == IP_A and s.flags == w.ACK and seen.append(clock.t)) and False
+    link.drop_fn = lambda src, s: bool(src == IP_A and s.flags == w.ACK
+                                       and seen.append(clock.t))  # log, never drop
     t0 = clock.t
     cf.send_nowait(b"z")
     link.run(seconds=1)

@@ -11,15 +11,22 @@ Application interface (the stack converts dotted strings to ints):
     flow = await tcp.connect(ip_int, port)  # OSError(ECONNREFUSED / ETIMEDOUT) on failure
     await flow.read(n=None) -> bytes, b'' at EOF;  await flow.write(b);  await flow.close()
     flow.abort();  flow.peer -> (ip_str, port);  flow.set_keepalive(idle, interval, count)
+    close() sends FIN after the queued data and returns at once; reads go on until the
+    peer's FIN (half-close). read/write raise OSError(ECONNRESET/ETIMEDOUT) after a reset.
 Counters go to stats_dict under "tcp_*" names (drops are named by their reason).
+
+Options: mtu (MSS = mtu - 40), rcvbuf / sndbuf per flow (window scale follows rcvbuf),
+min_rto (0.2 s), msl (TIME_WAIT = 2 msl), keepalive=(idle, interval, count), sack=True,
+max_half_open / max_flows / max_time_wait, challenge_acks_per_sec / rsts_per_sec.
+Loss recovery: NewReno + SACK holes, limited transmit, early retransmit, tail loss probes.
 
 Timers: every flow keeps absolute deadlines; tick() runs the expired ones. In the kernel a
 single timer task sleeps until the earliest deadline. Tests pass clock= (a function
 returning seconds) and call tick() themselves, so nothing ever sleeps for real.
 
 Memory bounds: half-open connections per listener (backlog) and overall (max_half_open;
-the oldest is evicted so a SYN flood cannot lock out real clients), flows
-(max_flows, all states), TIME_WAIT entries (max_time_wait, the oldest goes first), out-of-order data
+the oldest is evicted so a SYN flood cannot lock out real clients), flows in any state
+(max_flows), TIME_WAIT entries (max_time_wait, the oldest goes first), out-of-order data
 per flow (its receive window), and RST / challenge-ACK rates (RFC 5961 section 7).
 """
 from collections import OrderedDict
@@ -182,7 +189,12 @@ class TCP:
                 pass
             self._kick = None
             self._wake_at = None
-            self.tick()
+            try:
+                self.tick()
+            except Exception as e:  # a bug in one flow's timer must not stop all timers
+                self.count("tcp_timer_exception")
+                if self.stats["tcp_timer_exception"] <= 3:
+                    print("tcp: timer failed: %r" % (e,))
 
     # ---- flow table ----------------------------------------------------------------------
 

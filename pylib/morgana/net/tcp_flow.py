@@ -1,9 +1,9 @@
 # One TCP connection: the RFC 9293 state machine, NewReno congestion control (RFC 5681,
-# 6582) with limited transmit (RFC 3042), early retransmit (RFC 5827) and SACK-driven hole
-# retransmission (RFC 2018, a light RFC 6675), tail loss probes (RFC 8985 TLP), RTO
-# (RFC 6298), delayed ACKs, zero-window
-# probes, keep-alive and the RFC 5961 checks. The synchronous core (on_segment, on_timer, send_nowait, recv_nowait, shutdown,
-# abort) is driven by morgana.net.tcp.TCP; read/write/close wrap it as awaitables.
+# 6582) with limited transmit (RFC 3042), early retransmit (RFC 5827), SACK-driven hole
+# retransmission (RFC 2018, a light RFC 6675) and tail loss probes (RFC 8985), RTO
+# (RFC 6298), delayed ACKs, zero-window probes, keep-alive and the RFC 5961 checks.
+# The synchronous core (on_segment, on_timer, send_nowait, recv_nowait, shutdown, abort)
+# is driven by morgana.net.tcp.TCP; read/write/close wrap it as awaitables.
 from morgana.net.tcp_wire import FIN, SYN, RST, PSH, ACK, syn_options, sack_option
 from morgana.net.tcp_rto import RTO
 
