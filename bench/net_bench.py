@@ -2,6 +2,7 @@
 # stack serving the same files, printed as a table with ratios.
 #   python bench/net_bench.py [--size MB] [--secs S]      (root: netns + TAP)
 #   python bench/net_bench.py --csum                       (checksum variants, this Python)
+#   python bench/net_bench.py --path                       (stack per-frame cost, no I/O)
 # Setup per row: a fresh namespace; the client (curl, wrk) runs inside it.
 #   ours:  client -> tap0 (10.0.0.1) -> our stack process (10.0.0.2) serving morgana.http
 #   linux: client -> veth (10.0.0.1) -> peer namespace (10.0.0.2): the same runner and
@@ -41,6 +42,60 @@ def csum_bench():
             n += 100
         dt = clock() - t0
         print("CSUM %s %s %.0f %.1f" % (impl_name, name, n / dt, n * 1500 / dt / 1e6))
+
+
+def path_bench():
+    # Frames/s through Stack.input -> UDP handler, and UDP sends through ip_output to
+    # the tx queue: the stack's own per-frame cost, without the kernel or TAP.
+    sys.path.insert(0, ROOT + "/pylib")
+    from morgana import sched
+    from morgana.net import ethernet, ipv4, udp
+    from morgana.net.stack import Stack
+    try:
+        from time import ticks_us
+
+        def clock():
+            return ticks_us() / 1e6
+    except ImportError:
+        clock = time.perf_counter
+
+    class Nif:
+        mac = b"\x02\x00\x00\x00\x00\x02"
+        mtu = 1500
+        stats = {}
+
+    try:
+        import gc
+        gc.threshold(1 << 20)  # as tests/tap/run_stack.py does on MicroPython
+    except AttributeError:
+        pass
+    st = Stack(Nif(), ip="10.0.0.2", tcp=False)
+    st._txq = sched.Queue(1 << 30)
+    got = [0]
+
+    def h(data, ip, port):
+        got[0] += 1
+
+    st.udp_listen(7, h)
+    st.arp.update(0x0A000001, b"\x02\x00\x00\x00\x00\x01", 1e12)
+    payload = bytes(1400)
+    pkt = ipv4.packets(0x0A000001, 0x0A000002, 17, udp.build(0x0A000001, 0x0A000002, 5, 7,
+                                                              payload), 1, 1500)[0]
+    frame = ethernet.header(Nif.mac, b"\x02\x00\x00\x00\x00\x01", 0x800) + bytes(pkt)
+    py = "micropython" if sys.implementation.name == "micropython" else "cpython"
+    n = 20000
+    t0 = clock()
+    for _ in range(n):
+        st.input(frame)
+    dt = clock() - t0
+    assert got[0] == n
+    print("PATH %s rx_udp_1400 %.0f %.1f" % (py, n / dt, n * 1442 / dt / 1e6))
+    t0 = clock()
+    for _ in range(n):
+        st.udp_output(0x0A000002, 0x0A000001, 7, 5, payload)
+        st._txq.get_nowait()
+    dt = clock() - t0
+    print("PATH %s tx_udp_1400 %.0f %.1f" % (py, n / dt, n * 1442 / dt / 1e6))
 
 
 def main():
@@ -114,11 +169,13 @@ def main():
         peer.close()
         ns.close()
     csum = []
-    for exe in (sys.executable, netns.MICROPYTHON):
-        r = subprocess.run([exe, os.path.abspath(__file__), "--csum"], capture_output=True,
-                           text=True, timeout=60)
-        csum += [l.split()[1:] for l in r.stdout.splitlines() if l.startswith("CSUM")]
-    report(rows, csum, size_mb, secs)
+    path = []
+    for exe in ([sys.executable], [netns.MICROPYTHON, "-X", "heapsize=64M"]):
+        for mode, tag, out in (("--csum", "CSUM", csum), ("--path", "PATH", path)):
+            r = subprocess.run(exe + [os.path.abspath(__file__), mode], capture_output=True,
+                               text=True, timeout=120)
+            out += [l.split()[1:] for l in r.stdout.splitlines() if l.startswith(tag)]
+    report(rows, csum, path, size_mb, secs)
 
 
 def _fmt(v, ref):
@@ -133,7 +190,7 @@ LABELS = (("cpython", "our stack, CPython"), ("micropython", "our stack, MicroPy
           ("linux", "Linux stack, busybox"))
 
 
-def report(rows, csum, size_mb, secs):
+def report(rows, csum, path, size_mb, secs):
     print("unix-tap; bulk: curl of %d MB (best of 3); req/s: wrk -t1 -c10 -d%ds, 1 KiB"
           % (size_mb, secs))
     print("rows 1-2: morgana.http on our TCP/IP over TAP; rows 3-4: the same morgana.http")
@@ -149,10 +206,16 @@ def report(rows, csum, size_mb, secs):
     print("%-12s %-10s %14s %10s" % ("checksum", "impl", "1500B sums/s", "MB/s"))
     for py, name, per_s, mbs in csum:
         print("%-12s %-10s %14s %10s" % (py, name, per_s, mbs))
+    print()
+    print("%-12s %-14s %14s %10s" % ("stack only", "path", "frames/s", "MB/s"))
+    for py, name, per_s, mbs in path:
+        print("%-12s %-14s %14s %10s" % (py, name, per_s, mbs))
 
 
 if __name__ == "__main__":
     if "--csum" in sys.argv:
         csum_bench()
+    elif "--path" in sys.argv:
+        path_bench()
     else:
         main()
