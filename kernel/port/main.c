@@ -66,6 +66,19 @@ static unsigned int run_boot_module(void) {
     return SHUTDOWN_crash;
 }
 
+// sys.atexit() callback, run once the app has ended (not on a soft reset).
+static void run_atexit(void) {
+    if (!mp_obj_is_callable(MP_STATE_VM(sys_exitfunc)))
+        return;
+    nlr_buf_t nlr;
+    if (nlr_push(&nlr) == 0) {
+        mp_call_function_0(MP_STATE_VM(sys_exitfunc));
+        nlr_pop();
+    } else {
+        mp_obj_print_exception(&mp_plat_print, MP_OBJ_FROM_PTR(nlr.ret_val));
+    }
+}
+
 void kernel_start(void *boot_info) {
     arch_init(boot_info);
     console_init();
@@ -77,8 +90,10 @@ void kernel_start(void *boot_info) {
         start_python();
         xen_soft_reset_requested = false;
         reason = run_boot_module();
-        if (reason != SOFT_RESET)
+        if (reason != SOFT_RESET) {
+            run_atexit();
             break;
+        }
         mp_deinit();                        // a clean VM over the same heap
     }
     kernel_shutdown(reason);

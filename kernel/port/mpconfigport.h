@@ -18,6 +18,10 @@
 #define MICROPY_LONGINT_IMPL                (MICROPY_LONGINT_IMPL_MPZ)
 #define MICROPY_ENABLE_FINALISER            (1)
 #define MICROPY_PY_SYS_EXIT                 (1)
+#define MICROPY_PY_SYS_EXC_INFO             (1)
+#define MICROPY_PY_SYS_ATEXIT               (1)     /* run at a normal end, before poweroff */
+#define MICROPY_ENABLE_EMERGENCY_EXCEPTION_BUF (1)  /* exceptions while the heap is locked */
+#define MICROPY_EMERGENCY_EXCEPTION_BUF_SIZE (256)
 #define MICROPY_PY_SYS_PLATFORM             "xen"
 #define MICROPY_PY_SYS_STDIO_BUFFER         (1)
 #define MICROPY_PY_MICROPYTHON_MEM_INFO     (1)
@@ -44,7 +48,6 @@
 #define MICROPY_PY_OS                       (0)
 #define MICROPY_VFS                         (0)
 #define MICROPY_READER_VFS                  (0)
-#define MICROPY_PY_IO_IOBASE                (0)
 #define MICROPY_PY_SELECT                   (0)
 #define MICROPY_PY_MACHINE                  (0)
 #define MICROPY_PY_FRAMEBUF                 (0)

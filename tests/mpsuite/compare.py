@@ -71,6 +71,8 @@ def main():
     args = sys.argv[1:]
     mpy_dir, suite_dir, guest_log = args[0], os.path.abspath(args[1]), args[2]
     micropython = args[args.index("--unix") + 1] if "--unix" in args else "micropython"
+    if os.sep in micropython:
+        micropython = os.path.abspath(micropython)
     sys.path.insert(0, suite_dir)
     import _suite
     with open(guest_log, encoding="utf-8", errors="replace") as f:

@@ -8,6 +8,15 @@ BEGIN = "@@@ BEGIN "
 END = "@@@ END "
 
 
+def unlock_heap():
+    try:
+        import micropython
+        while micropython.heap_unlock():
+            pass
+    except (ImportError, AttributeError):
+        pass
+
+
 def run_one(name, src):
     print(BEGIN + name)
     g = {"__name__": "__main__", "__file__": name}
@@ -16,7 +25,9 @@ def run_one(name, src):
     except SystemExit:
         pass
     except BaseException as e:  # the test's own failure: report it like an uncaught one
+        unlock_heap()
         sys.print_exception(e, sys.stdout)
+    unlock_heap()  # a test that failed while holding micropython.heap_lock()
     print(END + name)
 
 
