@@ -544,7 +544,9 @@ class Flow:
                         return
             self.cwnd += mss
         elif self.dupacks >= thresh and (le(self.recover, ack) or self.sacked):
-            self.ssthresh = max(flight // 2, 2 * mss)
+            # back off to 0.7 of the flight (RFC 9438's beta) rather than Reno's 0.5: random
+            # loss on a LAN is rarely congestion, and halving starves the flow
+            self.ssthresh = max(flight * 7 // 10, 2 * mss)
             self.recover = self.snd_max
             self.in_recovery = True
             self.lt_extra = 0
