@@ -115,6 +115,7 @@ class Flow:
         self.t_keep = None
         self.t_2msl = None
         self.t_tlp = None       # tail loss probe
+        self.t_rack = None      # recovery: re-send a hole whose retransmission got lost
         self.tlp_done = False   # one probe per loss episode
         self.deadline = None
         # waiting application tasks (sched.Promise)
@@ -192,7 +193,7 @@ class Flow:
     def _retime(self):
         d = None
         for t in (self.t_rexmt, self.t_delack, self.t_persist, self.t_keep, self.t_2msl,
-                  self.t_tlp):
+                  self.t_tlp, self.t_rack):
             if t is not None and (d is None or t < d):
                 d = t
         self.deadline = d
@@ -221,7 +222,7 @@ class Flow:
             self.error = err
         self.state = CLOSED
         self.t_rexmt = self.t_delack = self.t_persist = self.t_keep = self.t_2msl = None
-        self.t_tlp = None
+        self.t_tlp = self.t_rack = None
         self.deadline = None
         self.tcp._remove(self)
         self._wake_all()
@@ -235,7 +236,7 @@ class Flow:
 
     def _enter_time_wait(self):
         self.state = TIME_WAIT
-        self.t_rexmt = self.t_persist = self.t_keep = self.t_tlp = None
+        self.t_rexmt = self.t_persist = self.t_keep = self.t_tlp = self.t_rack = None
         self.t_2msl = self.tcp.now() + 2 * self.tcp.msl
         self.tcp._time_wait(self)
 
@@ -498,6 +499,7 @@ class Flow:
         if self.in_recovery:
             if le(self.recover, ack):
                 self.in_recovery = False  # full ACK: leave fast recovery (RFC 6582 3.2.3)
+                self.t_rack = None
                 flight = (self.snd_max - ack) & M
                 self.cwnd = min(self.ssthresh, flight + mss)
             else:
@@ -609,7 +611,13 @@ class Flow:
         n = self._retransmit_at(start, limit)
         if n:
             self.rexmt_next = (start + n) & M
-            self.hole_t = self.tcp.now()
+            now = self.tcp.now()
+            self.hole_t = now
+            if self.in_recovery:
+                # RACK spirit (RFC 8985): a retransmission not acked within a few RTTs was
+                # lost too; re-send it then instead of waiting for the RTO
+                srtt = self.rto.srtt or 0.1
+                self.t_rack = now + (2 * srtt + 0.01)
         return n > 0
 
     def _retransmit_at(self, seq, limit=None):
@@ -854,6 +862,12 @@ class Flow:
                 return
         if self.t_tlp is not None and self.t_tlp <= now:
             self._on_tlp(now)
+        if self.t_rack is not None and self.t_rack <= now:
+            self.t_rack = None
+            if self.in_recovery and self.snd_una != self.snd_max:
+                self.tcp.count("tcp_rack_rexmt")
+                self.rexmt_next = self.snd_una
+                self._retransmit_hole()
         if self.t_persist is not None and self.t_persist <= now:
             self._on_persist(now)
         if self.t_delack is not None and self.t_delack <= now:
@@ -891,7 +905,7 @@ class Flow:
         self.in_recovery = False
         self.dupacks = 0
         self.lt_extra = 0
-        self.t_tlp = None
+        self.t_tlp = self.t_rack = None
         self.sacked = []  # RFC 6675 5.1 allows forgetting SACK state after a timeout
         self.recover = self.snd_max
         self.snd_nxt = self.snd_una  # go back: resend from the first unacked byte
