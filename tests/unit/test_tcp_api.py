@@ -138,6 +138,7 @@ def test_write_backpressure_until_reader_drains():
         while got < 100000:
             got += len(await sf.read())
         await w
+        await sched.sleep(1)  # let the last segments land
         return blocked, got
 
     blocked, got = run_virtual(main, sndbuf=8192, rcvbuf=8192)
@@ -161,7 +162,10 @@ def test_handler_failure_resets_only_its_flow():
             r = e.args[0]
         g = await b.connect(IP_A, 7)  # the stack still serves others
         await g.write(b"ok?")
-        return r, await g.read(), a.stats["tcp_handler_error"]
+        echoed = await g.read()
+        await g.close()
+        await g.read()  # the echo handler finishes and closes too
+        return r, echoed, a.stats["tcp_handler_error"]
 
     r, echoed, errors = run_virtual(main)
     assert r == tf.ECONNRESET and echoed == b"ok?" and errors == 1
@@ -182,7 +186,10 @@ def test_timer_task_retransmits():
         t0 = sched.now()
         await f.write(b"again")
         d = await f.read()
-        return d, sched.now() - t0, len(lost), b.stats.get("tcp_rexmt", 0)
+        dt = sched.now() - t0
+        await f.close()
+        await f.read()  # let the echo handler finish
+        return d, dt, len(lost), b.stats.get("tcp_rexmt", 0)
 
     d, dt, nlost, rexmt = run_virtual(main)
     assert d == b"again" and nlost == 1 and rexmt >= 1
