@@ -6,8 +6,10 @@ from fake_xenstored import FakeXenstored
 from morgana import sched
 from morgana.xen import ring as R
 
-if "configs" not in sys.path:
-    sys.path.append("configs")
+# configs/ holds the apps (found from this file, whatever the working directory)
+_CONFIGS = (__file__.rsplit("/", 1)[0] if "/" in __file__ else ".") + "/../../configs"
+if _CONFIGS not in sys.path:
+    sys.path.append(_CONFIGS)
 import xentest_xs
 
 
