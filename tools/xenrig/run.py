@@ -2,7 +2,9 @@
 """Serve a unikernel image under Xen 4.17 in QEMU: boot Xen + dom0, `xl create` the image
 with a vif on xenbr0, forward 127.0.0.1:PORT on the host to GUEST_IP:80, show the guest's
 console, stay until Ctrl-C.
-usage: run.py IMAGE.xen IMAGE.xl     env: PORT (8080), GUEST_IP (10.0.2.20), MEM (guest MiB)
+usage: run.py IMAGE.xen IMAGE.xl [DEST=SRC...]
+  DEST=SRC: more files for dom0 (e.g. a ramdisk the .xl names)
+  env: PORT (8080), GUEST_IP (10.0.2.20), MEM (guest MiB)
 """
 import os
 import re
@@ -15,7 +17,7 @@ from rig import XenRig, retarget_xl  # noqa: E402
 
 
 def main(argv):
-    if len(argv) != 3:
+    if len(argv) < 3 or not all('=' in a for a in argv[3:]):
         sys.exit(__doc__)
     image, xl_path = argv[1], argv[2]
     port = int(os.environ.get('PORT', '8080'))
@@ -42,9 +44,11 @@ tail -n +1 -f "$(guest_log {n})" | sed 's/^/{n}| /' &
 wait_exit {n} 1000000000
 sleep 1
 '''.format(n=name)
+    files = {dest: image, '/guest/run.xl': xl.encode()}
+    files.update(a.split('=', 1) for a in argv[3:])
     rig = XenRig()
     print('run: booting Xen + dom0 in QEMU (TCG, ~10-20 s)...', flush=True)
-    s = rig.boot(files={dest: image, '/guest/run.xl': xl.encode()}, script=script,
+    s = rig.boot(files=files, script=script,
                  hostfwd=[(port, ip, 80)], timeout=10 ** 8, name='run')
     shown = 0
     announced = False
