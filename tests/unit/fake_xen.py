@@ -270,17 +270,16 @@ def wmb():
 
 
 def inet_csum(buf, start=0):
-    s = 0
-    n = len(buf)
-    i = start
-    while i + 1 < n:
-        s += (buf[i] << 8) | buf[i + 1]
-        i += 2
-    if i < n:
-        s += buf[i] << 8
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return s
+    """Like the kernel's: ones'-complement sum of big-endian 16-bit words plus the initial
+    sum `start`, folded, not inverted (the sum of words == int(buf) mod 0xFFFF)."""
+    v = int.from_bytes(bytes(buf), "big")
+    if len(buf) & 1:
+        v <<= 8
+    v += start
+    if v == 0:
+        return 0
+    r = v % 0xFFFF
+    return r if r else 0xFFFF
 
 
 def reset():

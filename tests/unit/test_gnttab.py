@@ -59,3 +59,12 @@ def test_grant_to_wrong_domain_cannot_be_mapped():
         assert False
     except fake_xen.GrantFault:
         pass
+
+
+def test_fake_inet_csum_matches_kernel_semantics():
+    # start is an initial sum (as in kernel/port/modxen.c), not an offset
+    assert fake_xen.inet_csum(b"\x45\x00\x00\x1c") == 0x451C
+    assert fake_xen.inet_csum(b"\x01") == 0x0100
+    assert fake_xen.inet_csum(b"\xff\xff\x00\x02", 0) == 0x0002
+    assert fake_xen.inet_csum(b"\x00\x01", 0xFFFF) == 0x0001
+    assert fake_xen.inet_csum(b"") == 0
