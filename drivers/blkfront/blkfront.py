@@ -98,7 +98,7 @@ class Blkfront:
                 R.log("%s: driver task failed: %r" % (self.name, e))
             if self.error is None:
                 self.error = e
-            for (op, p, pages, n) in self.ids.values():
+            for (op, p, pages, n, dest) in self.ids.values():
                 if not p.done():
                     p.wakeup_exn(self._dead())
             self._wake()
@@ -107,7 +107,7 @@ class Blkfront:
         ring = self.ring
         any_done = False
         for (i, op, status) in ring.take_responses():
-            sop, p, pages, n = self.ids.release(ring, i)
+            sop, p, pages, n, dest = self.ids.release(ring, i)
             bad = None
             if op != sop:
                 bad = "response op %d to a request with op %d" % (op, sop)
@@ -117,20 +117,17 @@ class Blkfront:
                 if not p.done():    # its id is gone from the table: fail it here
                     p.wakeup_exn(R.RingError("%s: %s" % (self.name, bad)))
                 ring.fail(bad)
-            data = None
             if sop == OP_READ and status == RSP_OKAY:
-                parts = []
-                k = 0
+                k = 0           # straight into the caller's buffer: one copy per byte
                 for (ref, pg) in pages:
                     c = n - k if n - k < PAGE else PAGE
-                    parts.append(bytes(pg.mv[0:c]))
+                    dest[k:k + c] = pg.mv[0:c]
                     k += c
-                data = b"".join(parts)
             for it in pages:
                 self.pool.give(it)
             any_done = True
             if not p.done():        # its caller may have been cancelled
-                p.wakeup((status, data))
+                p.wakeup(status)
         if any_done:
             self._wake()
 
@@ -151,7 +148,8 @@ class Blkfront:
             raise self._dead()
 
     async def _request(self, op, unit_sector, data=None, nbytes=0):
-        """One ring request over ceil(nbytes/4096) pages; (status, data)."""
+        """One ring request over ceil(nbytes/4096) pages; its status. `data`: what to
+        write, or (reads) the writable memoryview the data lands in."""
         npages = (nbytes + PAGE - 1) // PAGE
         while True:
             self._check()
@@ -169,13 +167,13 @@ class Blkfront:
             ref, pg = it = self.pool.take()
             pages.append(it)
             c = nbytes - k if nbytes - k < PAGE else PAGE
-            if data is not None:
+            if op == OP_WRITE:
                 pg.mv[0:c] = data[k:k + c]
             segs.extend((ref, 0, c // UNIT - 1))
             k += c
         segs.extend(_NO_SEGS[len(segs):])
         p = sched.Promise()
-        i = self.ids.alloc((op, p, pages, nbytes))
+        i = self.ids.alloc((op, p, pages, nbytes, data))
         self.ring.put_request(op, npages, self.devid & 0xFFFF, i, unit_sector, *segs)
         if self.ring.push_requests():
             _xen.evtchn_notify(self.port)
@@ -199,12 +197,11 @@ class Blkfront:
         off = 0
         while off < total:
             n = total - off if total - off < chunk else chunk
-            piece = data[off:off + n] if data is not None else None
-            jobs.append(self._request(op, sector * per + off // UNIT, piece, n))
+            jobs.append(self._request(op, sector * per + off // UNIT, data[off:off + n], n))
             off += n
         res = jobs[0] if len(jobs) == 1 else None
         results = [await res] if res is not None else await sched.join(jobs)
-        for (status, _) in results:
+        for status in results:
             if status != RSP_OKAY:
                 self.stats["errors"] += 1
                 raise BlockError("%s: %s error at sector %d (status %d)"
@@ -214,12 +211,11 @@ class Blkfront:
 
     async def read(self, sector, count):
         self._range(sector, count)
-        results = await self._rw(OP_READ, sector, count, None)
+        buf = bytearray(count * self.sector_size)
+        await self._rw(OP_READ, sector, count, memoryview(buf))
         self.stats["reads"] += 1
-        self.stats["read_bytes"] += count * self.sector_size
-        if len(results) == 1:
-            return results[0][1]
-        return b"".join([r[1] for r in results])
+        self.stats["read_bytes"] += len(buf)
+        return bytes(buf)
 
     async def write(self, sector, data):
         if self.read_only:
@@ -238,7 +234,7 @@ class Blkfront:
         flush: then its writes complete only once durable)."""
         if self.flush_op is None:
             return
-        status, _ = await self._request(self.flush_op, 0)
+        status = await self._request(self.flush_op, 0)
         if status == RSP_EOPNOTSUPP:
             self.flush_op = None
         elif status != RSP_OKAY:
