@@ -175,3 +175,38 @@ def test_any_arrival_order_reassembles_exactly(pieces):
     # 5000 bytes fit the 16 KiB window and at most 60 pieces fit the out-of-order queue,
     # so exactly the covered prefix arrives
     assert data == stream[:prefix]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 10 ** 6), st.floats(0, 0.2), st.floats(0, 0.2), st.floats(0, 0.5),
+       st.integers(1, 60000), st.sampled_from([0.0002, 0.005, 0.05]))
+def test_any_lossy_link_delivers_exact_bytes(seed, loss, dup, reorder, n, delay):
+    from test_tcp_simlink import connected, pattern, transfer  # tests/unit is on the path
+    clock, link, a, b, cf, sf = connected(seed=seed, loss=loss, dup=dup, reorder=reorder,
+                                          delay=delay)
+    data = pattern(n, seed)
+    got = transfer(link, cf, sf, data, limit=3000.0)
+    assert got == data
+    assert cf.state in (tf.FIN_WAIT_1, tf.FIN_WAIT_2, tf.TIME_WAIT)
+
+
+@given(st.lists(st.floats(0.0001, 5.0), min_size=1, max_size=50), st.integers(0, 20))
+def test_rto_stays_within_bounds(samples, timeouts):
+    from morgana.net.tcp_rto import RTO, MIN_RTO, MAX_RTO
+    r = RTO()
+    for x in samples:
+        r.sample(x)
+        assert MIN_RTO <= r.value() <= MAX_RTO
+        assert r.value() >= min(r.srtt, MAX_RTO)
+    for _ in range(timeouts):
+        before = r.value()
+        r.timeout()
+        assert r.value() == min(2 * before, MAX_RTO) or r.value() == MAX_RTO
+
+
+@given(u32, st.integers(0, 0x7FFFFFFF))
+def test_sequence_comparisons_wrap(a, d):
+    b = (a + d) & 0xFFFFFFFF
+    assert tf.le(a, b)
+    assert tf.lt(a, b) == (d != 0)
+    assert not tf.lt(b, a)
