@@ -200,13 +200,6 @@ class Promise:
     __await__ = __iter__
 
 
-# Task run states (besides the promise state)
-_NEW = 0
-_READY = 1
-_RUNNING = 2
-_WAITING = 3
-
-
 class Task(Promise):
     """A promise driven by a coroutine. Awaiting it gives the coroutine's result."""
 
@@ -626,7 +619,7 @@ def run(coro):
     if _running:
         raise RuntimeError("sched.run called from inside the running loop")
     plat = platform()
-    _reset()
+    # no reset here: tasks spawned before run() start with it (state is reset on exit)
     _now_ns = plat.now_ns()
     _running = True
     try:

@@ -475,3 +475,32 @@ def test_run_not_reentrant():
             return "refused"
 
     assert sched.run(main()) == "refused"
+
+
+def test_task_spawned_before_run_starts_with_it():
+    log = []
+
+    async def early():
+        log.append("early")
+
+    async def main():
+        await sched.sleep(0)
+        await sched.sleep(0)
+        return list(log)
+
+    sched.spawn(early())
+    assert sched.run(main()) == ["early"]
+
+
+def test_state_reset_between_runs():
+    async def forever():
+        await sched.sleep(100)
+
+    async def main():
+        sched.spawn(forever())     # still asleep when main returns: dropped on exit
+        await sched.sleep(0)
+
+    sched.run(main())
+    t0 = sched.now()
+    sched.run(main())
+    assert sched.now() - t0 < 1.0
