@@ -1,5 +1,6 @@
-# repl: MicroPython's interactive prompt on the console of a Xen domain
-# (the kernel's _xen.repl() hook). Nothing else: a 250 KiB Python machine.
+# repl: an interactive Python prompt and nothing else. On Xen it is MicroPython's own REPL
+# on the domain console (the kernel's _xen.repl() hook: a 250 KiB Python machine); on the
+# unix targets a line REPL on the terminal. `env` is there to poke at.
 
 
 def config(c):

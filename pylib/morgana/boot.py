@@ -30,14 +30,43 @@ class Env:
         return self.get(key)
 
     def repl(self):
-        """MicroPython's REPL on the console (Xen kernel hook; the host REPL on Unix)."""
+        """MicroPython's REPL on the console (Xen kernel hook; a line REPL on Unix)."""
         try:
             import _xen
         except ImportError:
             _xen = None
         if _xen is not None and hasattr(_xen, "repl"):
             return _xen.repl()
-        raise RuntimeError("no REPL hook on this platform: run micropython itself")
+        return line_repl({"env": self})
+
+
+def line_repl(g, stdin=None, stdout=None):
+    """A plain read-eval-print loop on stdin/stdout (Unix targets, where the kernel's
+    hook does not exist). Blocks the scheduler: nothing else runs in a REPL unikernel."""
+    import sys
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    g.setdefault("__name__", "__repl__")
+    while True:
+        stdout.write(">>> ")
+        line = stdin.readline()
+        if not line:
+            stdout.write("\n")
+            return
+        line = line.rstrip("\n")
+        if not line.strip():
+            continue
+        try:
+            try:
+                code = compile(line, "<repl>", "eval")
+            except SyntaxError:
+                exec(compile(line, "<repl>", "exec"), g)
+            else:
+                v = eval(code, g)
+                if v is not None:
+                    stdout.write(repr(v) + "\n")
+        except Exception as e:
+            stdout.write("%s: %s\n" % (type(e).__name__, e))
 
 
 async def _run(app, env, devices, services):

@@ -75,10 +75,23 @@ def test_services_keep_running_after_main():
     assert ticks == ["main", 0, 1, 2], ticks
 
 
-def test_repl_hook_missing_on_unix():
-    try:
-        boot.Env("repl", "unix-socket", {}).repl()
-    except RuntimeError as e:
-        assert "REPL" in str(e)
-    else:
-        raise AssertionError("no error without a REPL hook")
+def test_line_repl_evaluates_and_survives_errors():
+    class In:
+        def __init__(self, lines):
+            self.lines = lines
+
+        def readline(self):
+            return self.lines.pop(0) if self.lines else ""
+
+    class Out:
+        def __init__(self):
+            self.parts = []
+
+        def write(self, s):
+            self.parts.append(s)
+
+    out = Out()
+    boot.line_repl({"k": 20}, In(["1 + k\n", "x = 2\n", "\n", "1 / 0\n", "x * 3\n"]), out)
+    text = "".join(out.parts)
+    assert text == ">>> 21\n>>> >>> >>> ZeroDivisionError: " + text.split(
+        "ZeroDivisionError: ")[1].split("\n")[0] + "\n>>> 6\n>>> \n", text
