@@ -6,15 +6,19 @@
 #                       evtchn_upcall_mask: neither exists on Arm)
 #   common/gnttab.c  -> itself with `xen_pfn_t frames[]` (64-bit on Arm: with unsigned long
 #                       Xen overruns the array on the stack)
-# Usage: tools/armrig/build-arm32-image.sh NAME     (needs build/NAME/manifest.py)
+# Usage: tools/armrig/build-arm32-image.sh NAME [CFG_ROOT]
+#   needs CFG_ROOT/NAME/manifest.py (default build/), e.g. from
+#   morgana -B build/arm32/cfg configure configs/www.py --target xen-arm32 DHCP=no IP=10.0.0.2
+#   morgana -B build/arm32/cfg build     (its arm32 kernel step fails until then: fine)
 # Output: build/arm32/NAME/NAME.zimage (what Xen's arm32 loader takes) and NAME.elf.
 set -eu
 name=$1
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
+CFG=$(cd "${2:-$TOP/build}" && pwd)
 K=$TOP/kernel
 CORE=$TOP/build/arm32/core
 OUT=$TOP/build/arm32/$name
-[ -f "$TOP/build/$name/manifest.py" ] || { echo "no build/$name/manifest.py (morgana build $name first)" >&2; exit 1; }
+[ -f "$CFG/$name/manifest.py" ] || { echo "no $CFG/$name/manifest.py (morgana build first)" >&2; exit 1; }
 mkdir -p "$OUT" "$CORE/common"
 # 1. everything the core can build as is (events.o fails: -k goes on)
 make -k -C "$K" -f core.mk ARCH=arm32 BUILD="$CORE" core-objs -j2 >"$CORE.log" 2>&1 || true
@@ -28,6 +32,6 @@ eval "$(echo "$cmd" | sed "s#common/mm\.c#$K/arm32/selftest/events.c#; s#$CORE/c
 eval "$(echo "$cmd" | sed "s#common/mm\.c#$CORE/gnttab-xen_pfn_t.c -I$K/common#; s#$CORE/common/mm\.o#$CORE/common/gnttab.o#; s#-MF [^ ]*#-MF /dev/null#")"
 # 3. the core's object list, then the image
 make -C "$K" -f core.mk ARCH=arm32 BUILD="$CORE" core-objs -j2 >>"$CORE.log" 2>&1 || { tail -20 "$CORE.log"; exit 1; }
-make -C "$K" ARCH=arm32 NAME="$name" MANIFEST="$TOP/build/$name/manifest.py" BUILD="$OUT" CORE="$CORE" >"$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
+make -C "$K" ARCH=arm32 NAME="$name" MANIFEST="$CFG/$name/manifest.py" BUILD="$OUT" CORE="$CORE" >"$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log"; exit 1; }
 arm-linux-gnueabihf-objcopy -O binary "$OUT/$name.elf" "$OUT/$name.zimage"
 echo "$OUT/$name.zimage: $(stat -c %s "$OUT/$name.zimage") bytes ($(( $(stat -c %s "$OUT/$name.zimage") / 1024 )) KiB)"

@@ -61,8 +61,8 @@ class Layout:
         return addr, size
 
 
-def qemu_args(dtb_path, layout):
-    args = ["qemu-system-arm"] + MACHINE + [
+def qemu_args(dtb_path, layout, extra=()):
+    args = ["qemu-system-arm"] + MACHINE + list(extra) + [
         "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
         "-kernel", xen_image(), "-dtb", dtb_path]
     for path, addr in layout.loads:
@@ -92,11 +92,12 @@ def make_dtb(name, layout, dom0=None, domus=()):
     return dtb.compile_dts(text, os.path.join(WORK, name + ".dtb"))
 
 
-def run(args, until, fail=(), timeout=170, log=None, answers=()):
+def run(args, until, fail=(), timeout=170, log=None, answers=(), then=None):
     """Run QEMU; return (matched, seconds, text) once `until` appears on the serial line,
     a `fail` pattern appears, QEMU exits, or timeout passes. QEMU is always stopped.
     answers: [(pattern, bytes)] typed on the serial line once each, in order, when the
-    pattern shows up (after the previous answer)."""
+    pattern shows up (after the previous answer). then(text) runs once `until` matched,
+    while the guest still runs; what it returns is appended to the text."""
     t0 = time.time()
     answers = list(answers)
     seen = 0  # where to look for the next answer's pattern
@@ -121,6 +122,8 @@ def run(args, until, fail=(), timeout=170, log=None, answers=()):
                         p.stdin.write(answers.pop(0)[1])
                 if re.search(until, text):
                     matched = True
+                    if then:
+                        buf += ("\n" + then(text) + "\n").encode("latin-1", "replace")
                     break
                 if any(re.search(f, text) for f in fail):
                     matched = False
@@ -144,17 +147,28 @@ def run(args, until, fail=(), timeout=170, log=None, answers=()):
 FAIL = [r"Panic on CPU", r"Kernel panic", r"\(XEN\) \*\*\*\*\*\*"]
 
 
-def boot_dom0(extra_files=(), until="RIG-DOM0-DONE", timeout=170, log=None):
+def boot_dom0(extra_files=(), until="RIG-DOM0-DONE", timeout=170, log=None, modules=(),
+              qemu_extra=(), then=None):
     fetch()
     rd = os.path.join(WORK, "dom0.cpio.gz")
     os.makedirs(WORK, exist_ok=True)
-    initrd.build("dom0", rd, extra_files)
+    initrd.build("dom0", rd, extra_files, modules=modules)
     lay = Layout()
-    d = make_dtb("dom0", lay, dom0=(linux_image(), rd, "console=hvc0 earlycon=xenboot"))
-    return run(qemu_args(d, lay), until, FAIL, timeout, log)
+    d = make_dtb("dom0", lay, dom0=(linux_image(), rd, "console=hvc0"))
+    return run(qemu_args(d, lay, qemu_extra), until, FAIL, timeout, log, then=then)
 
 
-def boot_xl_create(cfg_text, files, until, timeout=170, log=None):
+# A guest network: QEMU's user-mode LAN (10.0.2.0/24, gateway 10.0.2.2) on a virtio NIC
+# that dom0 bridges (xenbr0) with the guests' vifs; host port -> guest IP:port forwards.
+NET_MODULES = ["virtio-mmio", "virtio-net", "bridge", "xen-netback"]
+
+
+def user_net(forwards):
+    fwd = "".join(",hostfwd=tcp:127.0.0.1:%d-%s:%d" % f for f in forwards)
+    return ["-netdev", "user,id=n0" + fwd, "-device", "virtio-net-device,netdev=n0"]
+
+
+def boot_xl_create(cfg_text, files, until, timeout=170, log=None, forwards=(), then=None):
     """dom0 runs `xl create` with cfg_text; files [(src, dest)] go into the dom0 initramfs
     (kernel images under guest/); returns once `domU: <until>` shows on the serial line."""
     fetch()
@@ -167,7 +181,10 @@ def boot_xl_create(cfg_text, files, until, timeout=170, log=None):
         f.write(until)
     files = list(files) + [(os.path.join(HERE, "xl-create.sh"), "rig-run.sh"),
                            (cfg, "guest/guest.cfg"), (pat, "guest/until")]
-    return boot_dom0(files, until=r"domU: .*" + until, timeout=timeout, log=log)
+    if then:  # the guest must outlive the console copy: dom0 waits
+        files.append((pat, "guest/linger"))
+    net = dict(modules=NET_MODULES, qemu_extra=user_net(forwards)) if forwards else {}
+    return boot_dom0(files, until=r"domU: .*" + until, timeout=timeout, log=log, then=then, **net)
 
 
 def boot_xl_create_linux(timeout=170, log=None):
@@ -233,6 +250,17 @@ if __name__ == "__main__":
     elif what == "xlguest":
         cfg = 'name = "guest"\nkernel = "/guest/k"\nmemory = 32\nvcpus = 1\nextra = "via xl"\n'
         ok, secs, _ = boot_xl_create(cfg, [(sys.argv[2], "guest/k")], sys.argv[3], log=sys.stdout)
+    elif what == "www":   # rig.py www IMAGE: xl create with a vif, then GET / from the host
+        import urllib.request
+        cfg = ('name = "www"\nkernel = "/guest/k"\nmemory = 32\nvcpus = 1\n'
+               'vif = [ "bridge=xenbr0" ]\n')
+
+        def get(text):
+            with urllib.request.urlopen("http://127.0.0.1:18080/", timeout=30) as r:
+                return "HTTP-GET %d %s" % (r.status, r.read(200))
+        ok, secs, text = boot_xl_create(cfg, [(sys.argv[2], "guest/k")], "http: serving",
+                                        log=sys.stdout, forwards=[(18080, "10.0.2.15", 80)], then=get)
+        print("\n".join(l for l in text.splitlines() if l.startswith("HTTP-GET")))
     elif what == "guest":
         ok, secs, _ = boot_dom0less(sys.argv[2], args="", until=sys.argv[3], log=sys.stdout)
     else:
