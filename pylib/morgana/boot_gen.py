@@ -81,7 +81,7 @@ def _service_lines(cfg):
         if s["kind"] == "http":
             if not lines or "from morgana import http" not in lines:
                 lines += ["from morgana import http, logs"]
-            lines += ["srv = http.Server(env.kv, log=logs.Src('http').info)",
+            lines += ["srv = http.Server(env.kv, log=logs.Src('http'))",
                       "env.stack.listen(%d, srv.handle)" % s["port"],
                       "env.services.append(srv)",
                       "env.log.info('http: serving on port %d')" % s["port"]]
