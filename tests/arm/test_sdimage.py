@@ -3,7 +3,7 @@
 We cannot boot the board here, so this checks what the A20 boot ROM and U-Boot will read:
 the partition table, the SPL's eGON header and checksum at 8 KiB, boot.scr's uImage header
 and script, and every file in the FAT boot partition against its source.
-The www unikernel comes from $MORGANA_ARM_WWW or build/arm32/www/www.xen; when neither
+The www unikernel comes from $MORGANA_ARM_WWW or build/arm32/www/www.zimage; when neither
 exists yet, a placeholder is used and the test says so.
 """
 import binascii
@@ -24,7 +24,7 @@ PART_START = 2048  # sectors: partition 1 at 1 MiB
 
 
 def www_image(tmp_path):
-    for p in (os.environ.get("MORGANA_ARM_WWW", ""), os.path.join(TOP, "build/arm32/www/www.xen")):
+    for p in (os.environ.get("MORGANA_ARM_WWW", ""), os.path.join(TOP, "build/arm32/www/www.zimage")):
         if p and os.path.isfile(p):
             print("sdimage: using the real www unikernel", p)
             return p
@@ -146,7 +146,7 @@ def test_sd_image_boots_xen_dom0_and_www_under_uboot_on_cortex_a7(tmp_path):
     import rig
     assert os.path.isfile(rig.UBOOT), "needs Debian's u-boot-qemu (tools/deps.sh arm)"
     real = [p for p in (os.environ.get("MORGANA_ARM_WWW", ""),
-                        os.path.join(TOP, "build/arm32/www/www.xen")) if p and os.path.isfile(p)]
+                        os.path.join(TOP, "build/arm32/www/www.zimage")) if p and os.path.isfile(p)]
     # Until the arm32 www is built, Debian's Linux kernel stands in as www.xen: it shows
     # that xl accepts and starts whatever the image carries.
     www = real[0] if real else os.path.join(ROOT, "boot", "vmlinuz-" + os.listdir(os.path.join(ROOT, "lib/modules"))[0])
@@ -155,7 +155,22 @@ def test_sd_image_boots_xen_dom0_and_www_under_uboot_on_cortex_a7(tmp_path):
     subprocess.run([os.path.join(BOARD, "mksd.sh"), img, www], check=True)
     virt = rig.virt_board_dtb(str(tmp_path / "virt.dtb"))
     subprocess.run(["mcopy", "-i", "%s@@%d" % (img, PART_START * 512), virt, "::virt.dtb"], check=True)
-    ok, secs, text = rig.boot_uboot_disk(img, r"\nwww\s+1\s+32\s+1\s", "virt.dtb", timeout=170)
+    def get(_text):
+        """The real www (built with IP=10.0.2.15 by test_arm32_images) answers through
+        the bridge dom0's init made over the NIC; retried while it comes up."""
+        import time
+        import urllib.request
+        for _ in range(30):
+            try:
+                with urllib.request.urlopen("http://127.0.0.1:18081/", timeout=5) as r:
+                    return "HTTP-GET %d %s" % (r.status, r.read(300).decode("latin-1"))
+            except OSError as e:
+                err = e
+                time.sleep(1)
+        return "HTTP-GET failed: %s" % err
+    ok, secs, text = rig.boot_uboot_disk(img, r"\nwww\s+1\s+32\s+1\s", "virt.dtb", timeout=170,
+                                         forwards=[(18081, "10.0.2.15", 80)],
+                                         then=get if real else None)
     print("sdimage-qemu: %s in %.1f s" % ("ok" if ok else "FAILED", secs))
     if not ok:
         print(text[-6000:])
@@ -164,3 +179,6 @@ def test_sd_image_boots_xen_dom0_and_www_under_uboot_on_cortex_a7(tmp_path):
     assert "Loading d0 initrd from 0000000048000000" in text  # boot.cmd's address, via /chosen
     assert "morgana: boot partition /dev/vda1" in text
     assert "morgana: www started" in text
+    if real:
+        print([l for l in text.splitlines() if l.startswith("HTTP-GET")])
+        assert "HTTP-GET 200" in text and "<title>Morgana" in text

@@ -224,19 +224,18 @@ def virt_board_dtb(out):
     return dtb.compile_dts(text, out)
 
 
-def boot_uboot_disk(img, until, fdtfile, timeout=170, log=None):
+def boot_uboot_disk(img, until, fdtfile, timeout=170, log=None, forwards=(), then=None):
     """U-Boot (qemu_arm) with img as a virtio disk and a virtio NIC: stop autoboot, then run
     the disk's first-partition boot.scr as distro_bootcmd would, with ${fdtfile} set."""
     os.makedirs(WORK, exist_ok=True)
     args = ["qemu-system-arm"] + MACHINE + [
         "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
         "-bios", UBOOT, "-drive", "if=none,file=%s,format=raw,id=sd" % img,
-        "-device", "virtio-blk-device,drive=sd",
-        "-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"]
+        "-device", "virtio-blk-device,drive=sd"] + user_net(forwards)
     cmd = ("setenv fdtfile %s; setenv devtype virtio; setenv devnum 0; setenv distro_bootpart 1;"
            " virtio scan; load virtio 0:1 ${scriptaddr} boot.scr && source ${scriptaddr}\n" % fdtfile)
     return run(args, until, FAIL, timeout, log,
-               answers=[(r"Hit any key to stop autoboot", b"\n"), (r"=> ", cmd.encode())])
+               answers=[(r"Hit any key to stop autoboot", b"\n"), (r"=> ", cmd.encode())], then=then)
 
 
 if __name__ == "__main__":
