@@ -66,7 +66,7 @@ def path_bench():
 
     try:
         import gc
-        gc.threshold(1 << 20)  # as tests/tap/run_stack.py does on MicroPython
+        gc.threshold(8 << 20)  # as tests/tap/run_stack.py does on MicroPython
     except AttributeError:
         pass
     st = Stack(Nif(), ip="10.0.0.2", tcp=False)
