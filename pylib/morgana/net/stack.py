@@ -216,7 +216,8 @@ class Stack:
         try:
             dst, src, etype, payload = ethernet.parse(frame)
             if dst != self.mac and dst != BROADCAST_MAC:
-                raise Drop("eth_not_for_us")
+                # multicast (IPv6 ND, mDNS...) is normal chatter; unicast elsewhere is not
+                raise Drop("eth_multicast" if dst[0] & 1 else "eth_not_for_us")
             if etype == ethernet.ETH_IPV4:
                 self._ipv4_input(payload)
             elif etype == ethernet.ETH_ARP:
