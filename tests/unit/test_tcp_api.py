@@ -48,6 +48,11 @@ class AsyncLink:
 
 
 def run_virtual(coro_fn, **tcp_opts):
+    try:
+        import gc
+        gc.collect()  # MicroPython runs every test module in one small heap
+    except ImportError:
+        pass
     prev = sched._plat
     sched.set_platform(VirtualPlat())
     try:
@@ -71,7 +76,7 @@ async def echo(flow):
 
 
 def test_echo_roundtrip_and_eof():
-    data = pattern(120000)
+    data = pattern(60000)
 
     async def main(link, a, b):
         a.listen(7, echo)
@@ -95,7 +100,7 @@ def test_echo_roundtrip_and_eof():
         return bytes(got), f.state, len(a.flows)
 
     got, state, left = run_virtual(main, sndbuf=16384, rcvbuf=16384)
-    assert got == pattern(120000)
+    assert got == pattern(60000)
     assert state == tf.TIME_WAIT and left == 0
 
 
@@ -130,19 +135,19 @@ def test_write_backpressure_until_reader_drains():
         accepted = []
         a.listen(80, accepted.append)  # a plain handler: nobody reads yet
         f = await b.connect(IP_A, 80)
-        w = sched.spawn(f.write(bytes(100000)))
+        w = sched.spawn(f.write(bytes(50000)))
         await sched.sleep(5)
         blocked = not w.done()
         sf = accepted[0]
         got = 0
-        while got < 100000:
+        while got < 50000:
             got += len(await sf.read())
         await w
         await sched.sleep(1)  # let the last segments land
         return blocked, got
 
     blocked, got = run_virtual(main, sndbuf=8192, rcvbuf=8192)
-    assert blocked and got == 100000
+    assert blocked and got == 50000
 
 
 def test_handler_failure_resets_only_its_flow():

@@ -20,7 +20,7 @@ def test_three_way_handshake_negotiates_options():
     assert flags[:3] == [w.SYN, w.SYN | w.ACK, w.ACK]
     assert link.log[0][1].mss == 1460 and link.log[0][1].wscale == a.rcv_ws
     assert cf.mss == 1460 and sf.mss == 1460
-    assert a.rcv_ws >= 2  # 256 KiB buffer needs a shift
+    assert a.rcv_ws >= 1  # a 64 KiB buffer already needs a shift
     assert cf.snd_ws == a.rcv_ws and sf.snd_ws == b.rcv_ws
     assert sf.peer == ("10.0.0.2", cf.lport)
     assert cf.peer == ("10.0.0.1", 80)

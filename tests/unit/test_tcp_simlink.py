@@ -112,9 +112,20 @@ class Link:
         return steps
 
 
+def gc_collect():
+    # MicroPython runs every test module in one small heap: start each test clean
+    try:
+        import gc
+        gc.collect()
+    except ImportError:
+        pass
+
+
 def pair(seed=1, **link_opts):
     """(clock, link, A, B, stats_a, stats_b) with extra TCP options in link_opts['tcp']."""
-    tcp_opts = link_opts.pop("tcp", {})
+    gc_collect()
+    tcp_opts = {"rcvbuf": 65536, "sndbuf": 32768}  # lean: MicroPython shares one heap
+    tcp_opts.update(link_opts.pop("tcp", {}))
     clock = Clock()
     link = Link(clock, seed, **link_opts)
     sa = {}

@@ -163,7 +163,9 @@ class Flow:
 
     def _xmit(self, seq, flags, payload=b"", opts=b""):
         if self.ooo and self.sack_ok and flags & ACK and not flags & SYN:
-            opts = sack_option(self._sack_blocks())
+            blocks = self._sack_blocks()
+            if blocks:  # a queued bare FIN holds no data to report
+                opts = sack_option(blocks)
         wnd = self._wnd_field()
         self.tcp._send(self, seq, self.rcv_nxt if flags & ACK else 0, flags, wnd, opts, payload)
         if flags & ACK:

@@ -123,7 +123,9 @@ def syn_options(mss, wscale, sack_ok=False):
 
 
 def sack_option(blocks):
-    """A SACK option (padded to 4 bytes) for up to 4 (left, right) blocks."""
+    """A SACK option (padded to 4 bytes) for 1 to 4 (left, right) blocks."""
+    if not blocks:
+        raise ValueError("a SACK option needs at least one block")
     blocks = blocks[:4]
     o = bytearray((OPT_NOP, OPT_NOP, OPT_SACK, 2 + 8 * len(blocks)))
     for left, right in blocks:
