@@ -144,6 +144,10 @@ def connected(seed=1, port=80, **link_opts):
     a.listen(port, accepted.append)
     cf = b.open(IP_A, port)
     link.run(seconds=5)
+    for _ in range(120):  # lossy links may need SYN retransmissions
+        if accepted and cf.state == 3:  # ESTABLISHED
+            break
+        link.run(seconds=1)
     assert accepted, "handshake did not complete"
     return clock, link, a, b, cf, accepted[0]
 
