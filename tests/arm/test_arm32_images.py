@@ -53,12 +53,14 @@ def test_www_under_xl_answers_http_from_the_host():
     assert size < 1024 * 1024, "www for arm32 must stay under 1 MiB"
     cfg = 'name = "www"\nkernel = "/guest/k"\nmemory = 32\nvcpus = 1\nvif = [ "bridge=xenbr0" ]\n'
 
+    port = rig.free_port()
+
     def get(_text):
-        with urllib.request.urlopen("http://127.0.0.1:18080/", timeout=30) as r:
+        with urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=30) as r:
             body = r.read()
             return "HTTP-GET %d %d %s" % (r.status, len(body), body[:400].decode("latin-1"))
     ok, secs, text = rig.boot_xl_create(cfg, [(path, "guest/k")], "http: serving on port 80",
-                                        timeout=170, forwards=[(18080, "10.0.2.15", 80)], then=get)
+                                        timeout=170, forwards=[(port, "10.0.2.15", 80)], then=get)
     print("\n".join(l for l in text.splitlines() if l.startswith(("domU:", "HTTP-GET"))))
     print("www arm32 via xl: %.1f s" % secs)
     assert ok

@@ -155,6 +155,8 @@ def test_sd_image_boots_xen_dom0_and_www_under_uboot_on_cortex_a7(tmp_path):
     subprocess.run([os.path.join(BOARD, "mksd.sh"), img, www], check=True)
     virt = rig.virt_board_dtb(str(tmp_path / "virt.dtb"))
     subprocess.run(["mcopy", "-i", "%s@@%d" % (img, PART_START * 512), virt, "::virt.dtb"], check=True)
+    port = rig.free_port()
+
     def get(_text):
         """The real www (built with IP=10.0.2.15 by test_arm32_images) answers through
         the bridge dom0's init made over the NIC; retried while it comes up."""
@@ -162,14 +164,14 @@ def test_sd_image_boots_xen_dom0_and_www_under_uboot_on_cortex_a7(tmp_path):
         import urllib.request
         for _ in range(30):
             try:
-                with urllib.request.urlopen("http://127.0.0.1:18081/", timeout=5) as r:
+                with urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=5) as r:
                     return "HTTP-GET %d %s" % (r.status, r.read(300).decode("latin-1"))
             except OSError as e:
                 err = e
                 time.sleep(1)
         return "HTTP-GET failed: %s" % err
     ok, secs, text = rig.boot_uboot_disk(img, r"\nwww\s+1\s+32\s+1\s", "virt.dtb", timeout=170,
-                                         forwards=[(18081, "10.0.2.15", 80)],
+                                         forwards=[(port, "10.0.2.15", 80)],
                                          then=get if real else None)
     print("sdimage-qemu: %s in %.1f s" % ("ok" if ok else "FAILED", secs))
     if not ok:

@@ -163,6 +163,14 @@ def boot_dom0(extra_files=(), until="RIG-DOM0-DONE", timeout=170, log=None, modu
 NET_MODULES = ["virtio-mmio", "virtio-net", "bridge", "xen-netback"]
 
 
+def free_port():
+    """A loopback TCP port nobody listens on now (other test rigs share the machine)."""
+    import socket
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        return sk.getsockname()[1]
+
+
 def user_net(forwards):
     fwd = "".join(",hostfwd=tcp:127.0.0.1:%d-%s:%d" % f for f in forwards)
     return ["-netdev", "user,id=n0" + fwd, "-device", "virtio-net-device,netdev=n0"]
@@ -254,11 +262,13 @@ if __name__ == "__main__":
         cfg = ('name = "www"\nkernel = "/guest/k"\nmemory = 32\nvcpus = 1\n'
                'vif = [ "bridge=xenbr0" ]\n')
 
+        port = free_port()
+
         def get(text):
-            with urllib.request.urlopen("http://127.0.0.1:18080/", timeout=30) as r:
+            with urllib.request.urlopen("http://127.0.0.1:%d/" % port, timeout=30) as r:
                 return "HTTP-GET %d %s" % (r.status, r.read(200))
         ok, secs, text = boot_xl_create(cfg, [(sys.argv[2], "guest/k")], "http: serving",
-                                        log=sys.stdout, forwards=[(18080, "10.0.2.15", 80)], then=get)
+                                        log=sys.stdout, forwards=[(port, "10.0.2.15", 80)], then=get)
         print("\n".join(l for l in text.splitlines() if l.startswith("HTTP-GET")))
     elif what == "guest":
         ok, secs, _ = boot_dom0less(sys.argv[2], args="", until=sys.argv[3], log=sys.stdout)
