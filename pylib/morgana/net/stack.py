@@ -154,6 +154,9 @@ class Stack:
     def ip_output(self, proto, dst, payload, src=None):
         if src is None:
             src = self.ip
+        if dst == self.ip and dst:
+            self._loopback(proto, src, payload)
+            return
         if dst == 0xFFFFFFFF or dst == self.broadcast:
             nh, mac = dst, BROADCAST_MAC
         else:
@@ -190,6 +193,19 @@ class Stack:
                 self._arp_request(nh)
             elif r == "dropped":
                 self._count("arp_pending_drop")
+
+    def _loopback(self, proto, src, payload):
+        # to our own address: delivered from a task of its own, never re-entrantly
+        self._ident = (self._ident + 1) & 0xFFFF
+        pkt = ipv4.packets(src, self.ip, proto, payload, self._ident, ipv4.MAX_DATAGRAM)[0]
+        self._count("loopback")
+        sched.spawn(self._local_input(pkt))
+
+    async def _local_input(self, pkt):
+        try:
+            self._ipv4_input(memoryview(pkt), True)
+        except Drop as e:
+            self._count(e.reason)
 
     def _send(self, dst_mac, ethertype, payload):
         self._queue(ethernet.header(dst_mac, self.mac, ethertype) + payload)
@@ -254,9 +270,9 @@ class Stack:
         for p in pkts:
             self._send(mac, ethernet.ETH_IPV4, p)
 
-    def _ipv4_input(self, buf):
+    def _ipv4_input(self, buf, local=False):
         src, dst, proto, ident, mf, off, ttl, payload = ipv4.parse(buf)
-        if src >= 0xE0000000 or (src == self.ip and src) or (src >> 24) == 127:
+        if src >= 0xE0000000 or (src == self.ip and src and not local) or (src >> 24) == 127:
             raise Drop("ipv4_martian")  # multicast/broadcast/loopback/our own source
         bcast = dst == 0xFFFFFFFF or dst == self.broadcast
         if not bcast and dst != self.ip and self.ip:
