@@ -3,9 +3,11 @@
 #include "kernel.h"
 #include "arch.h"
 
-#define NR_PORTS  (sizeof(unsigned long) * 8 * sizeof(unsigned long) * 8)
-#define WORD_BITS (sizeof(unsigned long) * 8)
-static volatile unsigned long our_pending[NR_PORTS / WORD_BITS];
+/* Xen's event words are xen_ulong_t: 64-bit on x86_64 and on arm32 alike. */
+#define WORD_BITS (sizeof(xen_ulong_t) * 8)
+#define NR_PORTS  (WORD_BITS * WORD_BITS)
+#define BIT(b)    ((xen_ulong_t)1 << (b))
+static volatile xen_ulong_t our_pending[NR_PORTS / WORD_BITS];
 static uint32_t timer_port;
 
 void evtchn_scan(void) {
@@ -13,16 +15,16 @@ void evtchn_scan(void) {
     vcpu_info_t *v = &s->vcpu_info[0];
     v->evtchn_upcall_pending = 0;
     mb();
-    unsigned long sel = xchg_ulong(&v->evtchn_pending_sel, 0);
+    xen_ulong_t sel = xchg_xen_ulong(&v->evtchn_pending_sel, 0);
     while (sel) {
-        unsigned int w = __builtin_ctzl(sel);
+        unsigned int w = __builtin_ctzll(sel);
         sel &= sel - 1;
-        unsigned long bits = s->evtchn_pending[w] & ~s->evtchn_mask[w];
+        xen_ulong_t bits = s->evtchn_pending[w] & ~s->evtchn_mask[w];
         while (bits) {
-            unsigned int b = __builtin_ctzl(bits);
+            unsigned int b = __builtin_ctzll(bits);
             bits &= bits - 1;
             sync_clear_bit(b, &s->evtchn_pending[w]);
-            our_pending[w] |= 1UL << b;
+            our_pending[w] |= BIT(b);
         }
     }
 }
@@ -39,11 +41,11 @@ bool evtchn_any_pending(void) {
 int evtchn_take_pending(uint32_t *ports, int max) {
     int n = 0;
     evtchn_scan();
-    our_pending[timer_port / WORD_BITS] &= ~(1UL << (timer_port % WORD_BITS));
+    our_pending[timer_port / WORD_BITS] &= ~BIT(timer_port % WORD_BITS);
     for (unsigned int w = 0; w < NR_PORTS / WORD_BITS && n < max; w++) {
         while (our_pending[w] && n < max) {
-            unsigned int b = __builtin_ctzl(our_pending[w]);
-            our_pending[w] &= ~(1UL << b);
+            unsigned int b = __builtin_ctzll(our_pending[w]);
+            our_pending[w] &= ~BIT(b);
             ports[n++] = w * WORD_BITS + b;
         }
     }
@@ -91,15 +93,17 @@ int evtchn_close(uint32_t port) {
 }
 
 void events_init(void) {
-    vcpu_info_t *v = &HYPERVISOR_shared_info->vcpu_info[0];
-    v->evtchn_upcall_mask = 1;          /* upcalls only while blocked, see block_until */
+#ifdef __x86_64__
+    HYPERVISOR_shared_info->vcpu_info[0].evtchn_upcall_mask = 1;  /* see block_until */
+#endif
     if (evtchn_bind_virq(VIRQ_TIMER, &timer_port))
         panic("cannot bind VIRQ_TIMER");
 }
 
-/* Sleep until an event arrives or the deadline (Xen system time) passes. SCHEDOP_block
-   unmasks upcalls and blocks atomically, so a wakeup between our check and the block is
-   not lost; the upcall then runs, and leaves events masked again. */
+/* Sleep until an event arrives or the deadline (Xen system time) passes. On x86 PV,
+   SCHEDOP_block unmasks upcalls and blocks atomically, so a wakeup between our check and
+   the block is not lost; the upcall then runs, and leaves events masked again. (Arm has
+   no upcall mask: its SCHEDOP_block is a wfi with interrupts masked, see kernel/arm32.) */
 void block_until(uint64_t deadline_ns) {
     if (evtchn_any_pending())
         return;
@@ -107,6 +111,8 @@ void block_until(uint64_t deadline_ns) {
         return;
     HYPERVISOR_set_timer_op(deadline_ns);
     HYPERVISOR_sched_op(SCHEDOP_block, 0);
+#ifdef __x86_64__
     HYPERVISOR_shared_info->vcpu_info[0].evtchn_upcall_mask = 1;
+#endif
     evtchn_scan();
 }

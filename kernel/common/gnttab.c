@@ -14,7 +14,7 @@ static int nfree_refs;
 static uint8_t granted[NR_ENTRIES];
 
 int gnttab_init(void) {
-    unsigned long frames[NR_FRAMES];
+    xen_pfn_t frames[NR_FRAMES];          /* 64-bit on arm32 too */
     gnttab_setup_table_t setup = { .dom = DOMID_SELF, .nr_frames = NR_FRAMES };
     set_xen_guest_handle(setup.frame_list, frames);
     int rc = HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &setup, 1);

@@ -61,6 +61,7 @@ static inline unsigned long xchg_ulong(volatile unsigned long *p, unsigned long 
     asm volatile("xchg %0, %1" : "+r"(v), "+m"(*p) :: "memory");
     return v;
 }
+#define xchg_xen_ulong xchg_ulong            /* xen_ulong_t is unsigned long here */
 static inline void sync_clear_bit(unsigned int bit, volatile unsigned long *word) {
     asm volatile("lock btr %1, %0" : "+m"(*word) : "Ir"((unsigned long)bit) : "memory");
 }
