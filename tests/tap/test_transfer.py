@@ -78,6 +78,7 @@ def test_our_client_downloads_10mb_from_linux(ns, impl):
                                    "--fetch", "%s:8080:/big.bin" % netns.LINUX_IP])
     status, n, digest, secs = _fetched(st, 60)
     assert (status, n, digest) == ("200", SIZE, _expected())
+    print("%s fetch 10MB %.2fs" % (impl, secs))
 
 
 def test_curl_10mb_impaired(ns, impl):
@@ -88,6 +89,8 @@ def test_curl_10mb_impaired(ns, impl):
     s = st.stats()
     assert s["_netif"]["lost"] > 100 and s["_netif"]["duplicated"] > 10
     assert s["tcp_rexmt"] > 0
+    print("%s impaired curl 10MB %.1fs, %d lost, %d rexmt" % (impl, dt, s["_netif"]["lost"],
+                                                             s["tcp_rexmt"]))
 
 
 def test_our_client_10mb_impaired(ns, impl):
@@ -96,4 +99,6 @@ def test_our_client_10mb_impaired(ns, impl):
                                    "--fetch", "%s:8080:/big.bin" % netns.LINUX_IP])
     status, n, digest, secs = _fetched(st, 420)
     assert (status, n, digest) == ("200", SIZE, _expected())
-    assert st.stats()["_netif"]["lost"] > 100
+    lost = st.stats()["_netif"]["lost"]
+    assert lost > 100
+    print("%s impaired fetch 10MB %.1fs, %d lost" % (impl, secs, lost))
