@@ -23,6 +23,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cpio  # noqa: E402
+import session  # noqa: E402
 from session import Session  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
@@ -31,8 +32,10 @@ OUTDIR = os.path.join(ROOT, 'build', 'xenrig')
 SETUP = os.path.join(ROOT, 'tools', 'xenrig', 'setup.sh')
 
 # -cpu max alone makes the PV dom0 fault at boot: Xen 4.17 PV guests and SMAP under TCG
-# do not mix. One vCPU: the machine is shared and TCG is single-threaded per vCPU anyway.
-QEMU = ['qemu-system-x86_64', '-accel', 'tcg', '-cpu', 'max,smap=off', '-smp', '1',
+# do not mix. AVX/AVX2 off: QEMU 7.2 is the first TCG with AVX, and dom0 programs (xl,
+# busybox sed) segfaulted now and then on it; glibc then picks its SSE routines.
+# One vCPU: the machine is shared and TCG is single-threaded per vCPU anyway.
+QEMU = ['qemu-system-x86_64', '-accel', 'tcg', '-cpu', 'max,smap=off,avx=off,avx2=off', '-smp', '1',
         '-nodefaults', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot']
 XEN_ARGS = 'console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot'
 
@@ -108,6 +111,12 @@ class XenRig:
 
     def _lock(self):
         # One QEMU at a time on this shared machine, across processes: wait for the others.
+        # Within this process waiting would be a deadlock: say so instead.
+        for other in list(session.LIVE):
+            if other.alive():
+                raise RuntimeError('xenrig: this process still runs a rig QEMU (%s); close() '
+                                   'that session first (e.g. a module-scoped fixture is only '
+                                   'torn down at the end of its module)' % other.logpath)
         f = open(os.path.join(self.outdir, 'qemu.lock'), 'w')
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)

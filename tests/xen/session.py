@@ -30,6 +30,9 @@ class RigTimeout(AssertionError):
     pass
 
 
+LIVE = set()   # sessions of this process whose QEMU still runs (see XenRig._lock)
+
+
 class Session:
     def __init__(self, cmd, logpath, timeout, lock=None):
         self.cmd = cmd
@@ -46,6 +49,7 @@ class Session:
         self.t0 = time.time()
         self._logf = open(logpath, 'w')
         self._logf.write('# %s\n' % ' '.join(cmd))
+        LIVE.add(self)
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
         self.deadline = self.t0 + timeout
@@ -73,6 +77,13 @@ class Session:
             self._logf.write('# qemu exit %s after %.2f s\n' % (self.proc.wait(), self.elapsed()))
             self._logf.close()
             self._cond.notify_all()
+        self._unlock()   # QEMU is gone: the next rig may start even before close()
+
+    def _unlock(self):
+        LIVE.discard(self)
+        lock, self._lock = self._lock, None
+        if lock:
+            lock.close()
 
     def _take_lines(self, text):
         parts = (self._partial + text).split('\n')
@@ -202,9 +213,7 @@ class Session:
             self.proc.wait(10)
         finally:
             self._reader.join(5)
-            if self._lock:
-                self._lock.close()
-                self._lock = None
+            self._unlock()
 
     def __enter__(self):
         return self
