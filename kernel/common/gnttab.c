@@ -44,14 +44,14 @@ int gnttab_grant(domid_t dom, unsigned long frame, bool readonly) {
     return ref;
 }
 
-bool gnttab_end(int ref) {
+int gnttab_end(int ref) {
     if (!table || ref < FIRST_REF || ref >= (int)NR_ENTRIES || !granted[ref])
-        return false;
+        return -1;                          /* not a grant of ours */
     volatile uint16_t *flags = &table[ref].flags;
     uint16_t f = *flags;
     for (;;) {
         if (f & (GTF_reading | GTF_writing))
-            return false;                   /* still in use: the caller retries later */
+            return 0;                       /* still in use: the caller retries later */
         uint16_t prev = cmpxchg_u16(flags, f, 0);
         if (prev == f)
             break;
@@ -59,5 +59,5 @@ bool gnttab_end(int ref) {
     }
     granted[ref] = 0;
     free_list[nfree_refs++] = ref;
-    return true;
+    return 1;
 }

@@ -52,7 +52,7 @@ void block_until(uint64_t deadline_ns);       /* 0: no deadline */
 /* grant table v1 (kernel/common/gnttab.c) */
 int gnttab_init(void);
 int gnttab_grant(domid_t dom, unsigned long frame, bool readonly);  /* ref or <0 */
-bool gnttab_end(int ref);                     /* false: backend still maps it */
+int gnttab_end(int ref);                      /* 1 ended, 0 still mapped, -1 not ours */
 
 /* console (kernel/common/console.c) */
 void console_init(void);

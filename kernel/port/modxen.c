@@ -227,7 +227,10 @@ static mp_obj_t xen_gnttab_grant(mp_obj_t dom, mp_obj_t frame, mp_obj_t ro) {
 static MP_DEFINE_CONST_FUN_OBJ_3(xen_gnttab_grant_obj, xen_gnttab_grant);
 
 static mp_obj_t xen_gnttab_end(mp_obj_t ref) {
-    return mp_obj_new_bool(gnttab_end(mp_obj_get_int(ref)));
+    int r = gnttab_end(mp_obj_get_int(ref));
+    if (r < 0)
+        mp_raise_ValueError(MP_ERROR_TEXT("not an active grant reference"));
+    return mp_obj_new_bool(r);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(xen_gnttab_end_obj, xen_gnttab_end);
 
