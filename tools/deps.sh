@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install what the build and the tests need, idempotently (apt + pip).
-# Usage: tools/deps.sh [build|test|run|arm]   (test implies build)
+# Usage: tools/deps.sh [build|test|run|arm|bench]   (test: everything `make test` uses)
 set -eu
 what=${1:-test}
 need=""
@@ -8,11 +8,18 @@ have() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed';
 want() { for p in "$@"; do have "$p" || need="$need $p"; done; }
 want build-essential pkg-config libffi-dev libxen-dev dpkg-dev python3 python3-venv xz-utils cpio
 case $what in
-  test|run) want qemu-system-x86 iproute2 curl bc busybox-static ;;
+  test|run|bench) want qemu-system-x86 iproute2 curl bc busybox-static ;;
 esac
 case $what in
-  test) want dnsmasq-base tcpdump iputils-ping wrk dnsutils ;;
-  arm) want gcc-arm-linux-gnueabihf qemu-system-arm u-boot-tools ;;
+  test|bench) want dnsmasq-base tcpdump iputils-ping wrk dnsutils dosfstools mtools fdisk \
+                   chromium fonts-dejavu-core ;;
+esac
+case $what in
+  test|arm) want gcc-arm-linux-gnueabihf binutils-arm-linux-gnueabihf qemu-system-arm \
+                 u-boot-tools u-boot-qemu device-tree-compiler mtools dosfstools fdisk ;;
+esac
+case $what in
+  bench) want nsd dnsperf ;;
 esac
 if [ -n "$need" ]; then
   echo "deps: installing$need"
@@ -21,9 +28,9 @@ if [ -n "$need" ]; then
 fi
 # Python test tools into the project's venv
 V=$(cd "$(dirname "$0")/.." && pwd)/.cache/venv
-if [ ! -x "$V/bin/pytest" ] || [ ! -x "$V/bin/morgana" ]; then
+if [ ! -x "$V/bin/pytest" ] || [ ! -x "$V/bin/morgana" ] || ! "$V/bin/python" -c 'import PIL' 2>/dev/null; then
   python3 -m venv "$V"
   "$V/bin/pip" install -q --upgrade pip
-  "$V/bin/pip" install -q pytest hypothesis scapy
+  "$V/bin/pip" install -q pytest hypothesis scapy pillow
   "$V/bin/pip" install -q -e "$(dirname "$0")/.."
 fi
