@@ -12,7 +12,7 @@ import sys
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, "tools", "armrig"))
-import rig  # noqa: E402
+import armrig as rig  # noqa: E402
 
 IMAGE = os.path.join(TOP, "build", "arm32", "selftest", "selftest.zimage")
 CHECKS = ["MMU, caches, Thumb exceptions on", "Thumb-2 code, SVC mode", "hvc #0xEA1: Xen 4.17",

@@ -13,7 +13,7 @@ import urllib.request
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(TOP, "tools", "armrig"))
-import rig  # noqa: E402
+import armrig as rig  # noqa: E402
 
 CFG = os.path.join(TOP, "build", "arm32", "cfg")
 MORGANA = os.path.join(TOP, ".cache", "venv", "bin", "morgana")

@@ -14,7 +14,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(TOP, "tools", "armrig"))
 import dtb  # noqa: E402
 import initrd  # noqa: E402
-import rig  # noqa: E402
+import armrig as rig  # noqa: E402
 
 
 def need_tools():

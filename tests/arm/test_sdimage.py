@@ -143,7 +143,7 @@ def test_sd_image_boots_xen_dom0_and_www_under_uboot_on_cortex_a7(tmp_path):
     www with its vif on the bridge. The board's DTB is swapped for the virt machine's."""
     import sys
     sys.path.insert(0, os.path.join(TOP, "tools", "armrig"))
-    import rig
+    import armrig as rig
     assert os.path.isfile(rig.UBOOT), "needs Debian's u-boot-qemu (tools/deps.sh arm)"
     real = [p for p in (os.environ.get("MORGANA_ARM_WWW", ""),
                         os.path.join(TOP, "build/arm32/www/www.zimage")) if p and os.path.isfile(p)]

@@ -4,11 +4,11 @@ Loading without firmware: QEMU's -kernel takes Xen's arm32 image (a zImage) and 
 Hyp mode with the DTB address in r2; every other blob goes into RAM with QEMU's generic
 loader, and the edited DTB tells Xen where each one is.
 
-  python3 tools/armrig/rig.py dom0       Linux dom0 + busybox initramfs runs `xl info`
-  python3 tools/armrig/rig.py xlcreate   dom0 starts a Linux domU with `xl create`
-  python3 tools/armrig/rig.py dom0less   no dom0: Xen starts a Linux domU from the DTB
-  python3 tools/armrig/rig.py guest K PATTERN     dom0less with our own kernel image K
-  python3 tools/armrig/rig.py xlguest K PATTERN   dom0 starts image K with `xl create`
+  python3 tools/armrig/armrig.py dom0       Linux dom0 + busybox initramfs runs `xl info`
+  python3 tools/armrig/armrig.py xlcreate   dom0 starts a Linux domU with `xl create`
+  python3 tools/armrig/armrig.py dom0less   no dom0: Xen starts a Linux domU from the DTB
+  python3 tools/armrig/armrig.py guest K PATTERN     dom0less with our own kernel image K
+  python3 tools/armrig/armrig.py xlguest K PATTERN   dom0 starts image K with `xl create`
 """
 import os
 import re
@@ -257,7 +257,7 @@ if __name__ == "__main__":
     elif what == "xlguest":
         cfg = 'name = "guest"\nkernel = "/guest/k"\nmemory = 32\nvcpus = 1\nextra = "via xl"\n'
         ok, secs, _ = boot_xl_create(cfg, [(sys.argv[2], "guest/k")], sys.argv[3], log=sys.stdout)
-    elif what == "www":   # rig.py www IMAGE: xl create with a vif, then GET / from the host
+    elif what == "www":   # armrig.py www IMAGE: xl create with a vif, then GET / from the host
         import urllib.request
         cfg = ('name = "www"\nkernel = "/guest/k"\nmemory = 32\nvcpus = 1\n'
                'vif = [ "bridge=xenbr0" ]\n')
