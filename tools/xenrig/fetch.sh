@@ -9,8 +9,12 @@ X=$(cd "$1" && pwd)
 # The kernel ABI number changes with every Debian point release: ask apt which one the
 # linux-image-amd64 metapackage points at now. The generic flavour has CONFIG_XEN_DOM0
 # (the cloud flavour does not); -unsigned is the same kernel without the signed-EFI wrapping.
-kimg=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/.*Depends: \(linux-image-6[^ ]*-amd64\)$/\1/p' | head -1)
-if [ -z "$kimg" ]; then apt-get update -qq; kimg=$(apt-cache depends linux-image-amd64 | sed -n 's/.*Depends: \(linux-image-6[^ ]*-amd64\)$/\1/p' | head -1); fi
+kernel_pkg() {
+  apt-cache depends linux-image-amd64 2>/dev/null |
+    sed -n 's/.*Depends: \(linux-image-6[^ ]*-amd64\)$/\1/p' | head -1
+}
+kimg=$(kernel_pkg)
+if [ -z "$kimg" ]; then apt-get update -qq; kimg=$(kernel_pkg); fi
 [ -n "$kimg" ] || { echo "fetch: apt knows no linux-image-amd64" >&2; exit 1; }
 kver=${kimg#linux-image-}
 
@@ -24,7 +28,8 @@ need=""
 for p in $PKGS; do ls "${p}"_*.deb >/dev/null 2>&1 || need="$need $p"; done
 if [ -n "$need" ]; then
   echo "fetch: apt-get download$need"
-  apt-get download $need >/dev/null 2>&1 || { apt-get update -qq; apt-get download $need >/dev/null; }
+  apt-get download $need >/dev/null 2>&1 ||
+    { apt-get update -qq; apt-get download $need >/dev/null; }
 fi
 for p in $PKGS; do
   d=$(ls "${p}"_*.deb | sort -V | tail -1)
