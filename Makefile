@@ -62,9 +62,14 @@ test: deps unix mpy-cross images
 test-fast: deps unix
 	$(PY) -m pytest -q -p no:cacheprovider tests/unit tests/prop tests/test_unit_micropython.py
 
-# `make run`: www under Xen in QEMU, served at http://127.0.0.1:8080/ until Ctrl-C.
-run: deps-run unix mpy-cross $(BUILD)/www/www.xen
-	tools/xenrig/run.sh $(BUILD)/www/www.xen $(BUILD)/www/www.xl
+# `make run`: www under Xen in QEMU, served at http://127.0.0.1:8080/ until Ctrl-C. The rig's
+# dom0 bridges the guest onto QEMU's user network, where the host's port 8080 is forwarded
+# to 10.0.2.20:80 (build/www/www.xl, from `make`, uses DHCP as on a real Xen host).
+RUN_OPTS := DHCP=no IP=10.0.2.20 GATEWAY=10.0.2.2
+run: deps-run unix mpy-cross
+	$(MORGANA) -B $(BUILD)/run configure configs/www.py --target xen-x86_64 $(RUN_OPTS)
+	$(MORGANA) -B $(BUILD)/run build www
+	GUEST_IP=10.0.2.20 PORT=8080 tools/xenrig/run.sh $(BUILD)/run/www/www.xen $(BUILD)/run/www/www.xl
 
 clean:
 	rm -rf $(BUILD)
