@@ -2,8 +2,8 @@
 the emulated Cortex-A7: hello boots dom0less; www is started by `xl create` in a Linux
 dom0 with a vif on xenbr0 (QEMU's user LAN) and the host fetches a page from it.
 
-Images come from tools/armrig/build-arm32-image.sh (a stopgap: kernel/Makefile does not
-build arm32 yet, see its header), from manifests `morgana -B build/arm32/cfg` writes.
+Images come from tools/armrig/build-arm32-image.sh (kernel/Makefile with ARCH=arm32, named
+as the rig expects), from manifests `morgana -B build/arm32/cfg` writes.
 """
 import os
 import re
