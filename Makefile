@@ -17,7 +17,7 @@ export PATH := $(VENV)/bin:$(PATH)
 IMAGES := hello repl www dns
 XEN_IMAGES := $(foreach n,$(IMAGES),$(BUILD)/$(n)/$(n).xen)
 
-.PHONY: all deps deps-run unix mpy-cross images test test-fast test-xen test-heavy run clean sizes
+.PHONY: all deps deps-run unix mpy-cross images test test-fast run clean sizes xenrig
 
 all: unix images sizes
 
@@ -57,7 +57,7 @@ sizes: $(XEN_IMAGES)
 # against Linux peers, the services, and Xen 4.17 in QEMU (x86_64 and arm32). A failed test
 # gets one more try (reported as "rerun" in the summary): emulated machines on a shared
 # host time out now and then; a real bug fails twice.
-test: deps unix mpy-cross images sizes
+test: deps unix mpy-cross images sizes xenrig
 	$(PY) -m pytest -q -p no:cacheprovider --reruns 1 tests
 
 # Quick loop while developing: no QEMU, no network namespaces.
@@ -72,6 +72,10 @@ run: deps-run unix mpy-cross
 	$(MORGANA) -B $(BUILD)/run configure configs/www.py --target xen-x86_64 $(RUN_OPTS)
 	$(MORGANA) -B $(BUILD)/run build www
 	GUEST_IP=10.0.2.20 PORT=8080 tools/xenrig/run.sh $(BUILD)/run/www/www.xen $(BUILD)/run/www/www.xl
+
+# Debian's Xen 4.17, a Linux dom0 and its initramfs for the Xen-in-QEMU tests (cached).
+xenrig:
+	tools/xenrig/setup.sh
 
 clean:
 	rm -rf $(BUILD)
