@@ -49,7 +49,7 @@ $(BUILD)/lib/libm_dbl/%.o: CFLAGS += -Wno-maybe-uninitialized -Wno-unused-but-se
 
 SRC_C = \
 	port/main.c port/mphalport.c port/modxen.c \
-	common/console.c common/events.c common/mm.c common/gnttab.c common/lib.c \
+	common/console.c common/events.c common/mm.c common/gnttab.c common/lib.c common/time.c \
 	$(ARCH)/setup.c
 SRC_S = $(ARCH)/head.S $(ARCH)/entry.S
 SRC_SHARED = \

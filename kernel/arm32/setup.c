@@ -83,20 +83,6 @@ static uint64_t ns_to_ticks(uint64_t ns) {
     return ns / 1000000000ULL * cntfrq + ns % 1000000000ULL * cntfrq / 1000000000ULL;
 }
 
-uint64_t wallclock_ns(void) {
-    volatile shared_info_t *s = HYPERVISOR_shared_info;
-    uint32_t ver;
-    uint64_t sec, nsec;
-    do {
-        ver = s->wc_version;
-        rmb();
-        sec = s->wc_sec | ((uint64_t)s->wc_sec_hi << 32);
-        nsec = s->wc_nsec;
-        rmb();
-    } while ((ver & 1) || ver != s->wc_version);
-    return sec * 1000000000ULL + nsec + monotonic_ns();
-}
-
 int arch_set_timer(uint64_t deadline_ns) {
     if (!deadline_ns) {
         asm volatile("mcr p15, 0, %0, c14, c3, 1" :: "r"(0));          /* CNTV_CTL off */

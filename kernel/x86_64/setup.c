@@ -134,7 +134,7 @@ void *store_page(void) { return is_dom0() ? NULL : mfn_to_virt(si->store_mfn); }
 uint32_t console_evtchn(void) { return is_dom0() ? 0 : si->console.domU.evtchn; }
 void *console_page(void) { return is_dom0() ? NULL : mfn_to_virt(si->console.domU.mfn); }
 
-/* vcpu_time_info and wallclock: read under their version counters (odd = being updated). */
+/* vcpu_time_info: read under its version counter (odd = being updated). */
 uint64_t monotonic_ns(void) {
     volatile struct vcpu_time_info *t = &HYPERVISOR_shared_info->vcpu_info[0].time;
     uint32_t ver, mul;
@@ -152,20 +152,6 @@ uint64_t monotonic_ns(void) {
     uint64_t delta = rdtsc() - tsc_ts;
     delta = shift < 0 ? delta >> -shift : delta << shift;
     return sys + (uint64_t)(((unsigned __int128)delta * mul) >> 32);
-}
-
-uint64_t wallclock_ns(void) {
-    volatile shared_info_t *s = HYPERVISOR_shared_info;
-    uint32_t ver;
-    uint64_t sec, nsec;
-    do {
-        ver = s->wc_version;
-        rmb();
-        sec = s->wc_sec | ((uint64_t)s->wc_sec_hi << 32);
-        nsec = s->wc_nsec;
-        rmb();
-    } while ((ver & 1) || ver != s->wc_version);
-    return sec * 1000000000ULL + nsec + monotonic_ns();
 }
 
 domid_t my_domid(void) { return DOMID_SELF; }
