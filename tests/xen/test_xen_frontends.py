@@ -48,10 +48,16 @@ xenstore-write /local/domain/$D/data/xentest/from-dom0 hello-from-dom0
 wait_exit xentest_xs 120
 echo "DOM0 xs-counter $(xenstore-read /local/domain/$D/data/xentest/counter)"
 show_console xentest_xs
-disk_image /tmp/disk.img 24
+# the image must be whole before blkback sizes it (once it was seen at 20000 sectors)
+for try in 1 2 3; do
+  disk_image /tmp/disk.img 24; sync
+  [ "$(stat -c %%s /tmp/disk.img)" = 25165824 ] && break
+  echo "DOM0 disk image short: $(stat -c %%s /tmp/disk.img) bytes, again"
+done
 dd if=/dev/urandom of=/tmp/disk.img bs=512 count=128 conv=notrunc 2>/dev/null
 echo "DOM0 dom0-read $(dd if=/tmp/disk.img bs=512 count=128 2>/dev/null | sha256sum)"
 xl_create /guest/blk.xl
+echo "DOM0 backing $(stat -c %%s /tmp/disk.img) bytes; loop $(cat /sys/block/loop0/size 2>/dev/null) sectors"
 wait_exit xentest_blk 300
 echo "DOM0 wrote $(dd if=/tmp/disk.img bs=512 skip=2048 count=128 2>/dev/null | sha256sum)"
 echo "DOM0 seq $(dd if=/tmp/disk.img bs=512 skip=4096 count=32768 2>/dev/null | sha256sum)"
