@@ -17,9 +17,12 @@ export PATH := $(VENV)/bin:$(PATH)
 IMAGES := hello repl www dns
 XEN_IMAGES := $(foreach n,$(IMAGES),$(BUILD)/$(n)/$(n).xen)
 
-.PHONY: all deps deps-run unix mpy-cross images test test-fast run clean sizes xenrig
+.PHONY: all deps deps-build deps-run unix mpy-cross images test test-fast run clean sizes xenrig
 
-all: unix images sizes
+all: deps-build unix images sizes
+
+deps-build:
+	@tools/deps.sh build
 
 deps:
 	@tools/deps.sh test
