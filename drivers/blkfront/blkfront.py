@@ -132,15 +132,11 @@ class Blkfront:
             self._wake()
 
     def _wake(self):
-        w = self.waiters
-        self.waiters = []
-        for p in w:
-            if not p.done():
-                p.wakeup()
+        w, self.waiters = self.waiters, []
+        R.wake_all(w)
 
     def _dead(self):
-        e = self.error
-        return R.RingError(str(e) if isinstance(e, R.RingError) else "%s: %r" % (self.name, e))
+        return R.dead_error(self.name, self.error)
 
     # -- requests ------------------------------------------------------------------------
     def _check(self):

@@ -8,7 +8,7 @@
 # write instead of assuming we are its only producer. xenconsoled's indices are checked
 # like any backend's: a lie puts the console in its error state.
 from morgana import sched
-from morgana.xen.ring import RingError
+from morgana.xen.ring import RingError, wake_all
 from morgana.xen.bytering import ByteRingOut, ByteRingIn
 
 import _xen
@@ -54,11 +54,8 @@ class XenConsole:
             self._wake_writers()
 
     def _wake_writers(self):
-        w = self.writers
-        self.writers = []
-        for p in w:
-            if not p.done():
-                p.wakeup()
+        w, self.writers = self.writers, []
+        wake_all(w)
 
     def _check(self):
         if self.error is not None:

@@ -175,15 +175,11 @@ class Netfront:
             self._wake_tx()
 
     def _wake_tx(self):
-        w = self.tx_waiters
-        self.tx_waiters = []
-        for p in w:
-            if not p.done():
-                p.wakeup()
+        w, self.tx_waiters = self.tx_waiters, []
+        R.wake_all(w)
 
     def _dead(self):
-        e = self.error
-        return R.RingError(str(e) if isinstance(e, R.RingError) else "%s: %r" % (self.name, e))
+        return R.dead_error(self.name, self.error)
 
     # -- netif ------------------------------------------------------------------------------
     async def read(self):

@@ -26,6 +26,19 @@ def log(msg):
     print(msg)
 
 
+def wake_all(waiters):
+    """Wake every promise of `waiters` still waiting. Callers hand over a list they have
+    already replaced, so a woken task can queue itself again on the fresh one."""
+    for p in waiters:
+        if not p.done():
+            p.wakeup()
+
+
+def dead_error(name, error):
+    """The RingError a device in its error state raises to every later caller."""
+    return RingError(str(error) if isinstance(error, RingError) else "%s: %r" % (name, error))
+
+
 def ring_entries(nbytes, entry_size):
     """Entries that fit: the largest power of two (ring.h __RD32)."""
     n = (nbytes - HEADER) // entry_size
