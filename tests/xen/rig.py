@@ -153,8 +153,9 @@ class XenRig:
         """Xen + Linux dom0 running `script` (busybox sh, lib.sh helpers loaded).
 
         files: {path in dom0: host path or bytes}. mem: dom0 MiB (guests get what QEMU has
-        beyond that: 512 MiB more). hostfwd: [(host_port, guest_ip, guest_port)] forwarded
-        from 127.0.0.1 on the host; net defaults to True when hostfwd is given.
+        beyond that: 512 MiB more). hostfwd: [(host_port, guest_ip, guest_port[, 'udp'])]
+        forwarded from 127.0.0.1 on the host (TCP unless 'udp' is given); net defaults to
+        True when hostfwd is given.
         """
         if net is None:
             net = bool(hostfwd)
@@ -167,7 +168,9 @@ class XenRig:
         if net:
             # restrict=on: the guests reach nothing beyond QEMU's own user-mode network;
             # explicit forwards still work.
-            fwd = ''.join(',hostfwd=tcp:127.0.0.1:%d-%s:%d' % f for f in hostfwd)
+            fwd = ''.join(',hostfwd=%s:127.0.0.1:%d-%s:%d' % ((f[3] if len(f) > 3 else 'tcp',)
+                                                               + tuple(f[:3]))
+                          for f in hostfwd)
             cmd += ['-netdev', 'user,id=n0,net=10.0.2.0/24,restrict=on' + fwd,
                     '-device', 'virtio-net-pci,netdev=n0']
         return Session(cmd, os.path.join(self.logdir, name + '.log'), timeout, self._lock())
