@@ -52,9 +52,10 @@ $(BUILD)/%.xen: configs/$$(*F).py $(MPY_CROSS) $(shell find kernel pylib drivers
 	$(MORGANA) build $(*F)
 
 sizes: $(XEN_IMAGES)
-	@printf '%-8s %10s %10s %10s %12s\n' image text data bss 'file bytes'
+	@printf '%-8s %10s %10s %10s %12s %8s %22s\n' image text data bss 'file bytes' KiB 'headroom under 1 MiB'
 	@for n in $(IMAGES); do f=$(BUILD)/$$n/$$n.xen; size $$f | tail -1 | \
-	  awk -v n=$$n -v b=$$(stat -c %s $$f) '{printf "%-8s %10d %10d %10d %12d (%.0f KiB)\n", n, $$1, $$2, $$3, b, b/1024}'; done
+	  awk -v n=$$n -v b=$$(stat -c %s $$f) '{printf "%-8s %10d %10d %10d %12d %8.0f %22s\n", n, $$1, $$2, $$3, b, \
+	    b/1024, sprintf("%.0f KiB (%.0f%%)", 1024-b/1024, 100-b/10485.76)}'; done
 
 # Everything: unit tests on CPython and MicroPython, property tests, the TAP/netns tests
 # against Linux peers, the services, and Xen 4.17 in QEMU (x86_64 and arm32). A failed test
