@@ -14,6 +14,7 @@ serial console for Session.sh()/send(). boot_as_dom0() boots a kernel directly a
 Logs (host-timestamped) go to build/xenrig/logs/NAME.log.
 """
 import fcntl
+import gzip
 import os
 import re
 import socket
@@ -35,7 +36,7 @@ SETUP = os.path.join(ROOT, 'tools', 'xenrig', 'setup.sh')
 # do not mix. AVX/AVX2 off: QEMU 7.2 is the first TCG with AVX, and dom0 programs (xl,
 # busybox sed) segfaulted now and then on it; glibc then picks its SSE routines.
 # One vCPU: the machine is shared and TCG is single-threaded per vCPU anyway.
-QEMU = ['qemu-system-x86_64', '-accel', 'tcg', '-cpu', 'max,smap=off,avx=off,avx2=off', '-smp', '1',
+QEMU = ['qemu-system-x86_64', '-accel', 'tcg', '-cpu', 'max,smap=off,avx=off,avx2=off',
         '-nodefaults', '-display', 'none', '-serial', 'stdio', '-monitor', 'none', '-no-reboot']
 XEN_ARGS = 'console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot'
 
@@ -80,10 +81,61 @@ def retarget_xl(text, kernel, **settings):
     return '\n'.join(keep) + '\n'
 
 
-def linux_domu_files(dest='/guest'):
-    """The Linux PV baseline guest's kernel and initramfs, for boot(files=...)."""
+def linux_domu_files(dest='/guest', overlay=None, name='linux'):
+    """The Linux PV baseline guest's kernel and initramfs, for boot(files=...).
+
+    overlay: {path in the domU: host path, bytes or (bytes, mode)} appended to its initramfs (e.g. a site
+    in /www, or a program and an executable /etc/rig/start that its /init runs); the result
+    is written as build/xenrig/NAME-initrd.gz and lands in dom0 as DEST/NAME-initrd.gz.
+    """
+    initrd = os.path.join(LINUX_DOMU, 'initrd.cpio.gz')
+    if overlay:
+        # One gzip stream: xl's domain builder inflates a gzip ramdisk itself and reads the
+        # size from the last 4 bytes, so a raw archive after the gzip one would confuse it.
+        with open(initrd, 'rb') as f:
+            data = gzip.compress(with_archive(gzip.decompress(f.read()), overlay), 1)
+        initrd = os.path.join(OUTDIR, name + '-initrd.gz')
+        os.makedirs(OUTDIR, exist_ok=True)
+        with open(initrd, 'wb') as f:
+            f.write(data)
     return {dest + '/vmlinux': os.path.join(XENDIR, 'vmlinux'),
-            dest + '/linux-initrd.gz': os.path.join(LINUX_DOMU, 'initrd.cpio.gz')}
+            dest + '/%s-initrd.gz' % name: initrd}
+
+
+def with_archive(base, files):
+    """An initramfs image `base` (bytes) followed by a cpio archive of `files` ({dest: host
+    path, bytes, or (bytes, mode)}); Linux unpacks both, the later one winning."""
+    payload = {}
+    for dest, src in files.items():
+        if isinstance(src, tuple):
+            payload[dest] = src
+        elif isinstance(src, (bytes, bytearray)):
+            payload[dest] = (bytes(src), 0o644)
+        else:
+            with open(src, 'rb') as f:
+                payload[dest] = (f.read(), os.stat(src).st_mode & 0o777)
+    # Linux looks for the next archive at a 4-byte boundary after the gzip stream.
+    return base + b'\0' * ((4 - len(base) % 4) % 4) + cpio.archive(payload)
+
+
+def program_files(path, dest='/opt'):
+    """A host program plus the shared libraries ldd finds for it, to run inside dom0 or
+    a Linux domU (same glibc: both are built from this host's Debian). Returns
+    ({guest path: host path}, command prefix), the program running as
+    `LD_LIBRARY_PATH=DEST/NAME/lib DEST/NAME/bin/NAME`."""
+    name = os.path.basename(path)
+    top = '%s/%s' % (dest, name)
+    files = {'%s/bin/%s' % (top, name): path}
+    out = subprocess.run(['ldd', path], capture_output=True, text=True, check=True).stdout
+    for line in out.splitlines():
+        m = re.search(r'(\S*/(ld-linux[^ ]*))\s', line + ' ')
+        if m and '=>' not in line:
+            files['/lib64/' + m.group(2)] = os.path.realpath(m.group(1))
+            continue
+        m = re.search(r'=> (/\S+)', line)
+        if m:
+            files['%s/lib/%s' % (top, os.path.basename(m.group(1)))] = os.path.realpath(m.group(1))
+    return files, 'LD_LIBRARY_PATH=%s/lib %s/bin/%s' % (top, top, name)
 
 
 def _module(path, cmdline=''):
@@ -126,36 +178,28 @@ class XenRig:
         return f
 
     def _initrd(self, name, files, script, shell):
-        payload = {}
-        for dest, src in (files or {}).items():
-            if isinstance(src, (bytes, bytearray)):
-                payload[dest] = (bytes(src), 0o644)
-            else:
-                with open(src, 'rb') as f:
-                    payload[dest] = (f.read(), os.stat(src).st_mode & 0o777)
+        files = dict(files or {})
         text = script or ''
         if shell:
             text += ("\nexport ENV=/usr/lib/xenrig/lib.sh PS1='dom0# '\nexec sh -i\n")
         if text:
-            payload['/ci.sh'] = (text.encode(), 0o755)
+            files['/ci.sh'] = (text.encode(), 0o755)
         with open(self._path('dom0.cpio.gz'), 'rb') as f:
             base = f.read()
         path = os.path.join(self.outdir, name + '.initrd')
         with open(path, 'wb') as f:
-            f.write(base)
-            # Linux looks for the next archive at a 4-byte boundary after the gzip stream.
-            f.write(b'\0' * ((4 - len(base) % 4) % 4))
-            f.write(cpio.archive(payload))
+            f.write(with_archive(base, files))
         return path
 
     def boot(self, files=None, script=None, timeout=300, mem=512, hostfwd=(), net=None,
-             shell=False, name='xen', dom0_args=''):
+             shell=False, name='xen', dom0_args='', cpus=1):
         """Xen + Linux dom0 running `script` (busybox sh, lib.sh helpers loaded).
 
         files: {path in dom0: host path or bytes}. mem: dom0 MiB (guests get what QEMU has
         beyond that: 512 MiB more). hostfwd: [(host_port, guest_ip, guest_port[, 'udp'])]
         forwarded from 127.0.0.1 on the host (TCP unless 'udp' is given); net defaults to
-        True when hostfwd is given.
+        True when hostfwd is given. cpus: QEMU's CPUs (benchmarks give the load generator
+        in dom0 and the guest one each; tests keep the default 1).
         """
         if net is None:
             net = bool(hostfwd)
@@ -163,7 +207,8 @@ class XenRig:
         dom0 = _module(self._path('vmlinux'), 'console=hvc0 earlyprintk=xen%s %s'
                        % (' xenrig.net' if net else '', dom0_args))
         xen = '%s dom0_mem=%dM,max:%dM dom0_max_vcpus=1' % (XEN_ARGS, mem, mem)
-        cmd = QEMU + ['-m', str(mem + 512), '-kernel', self._path('xen'), '-append', xen,
+        cmd = QEMU + ['-smp', str(cpus), '-m', str(mem + 512), '-kernel', self._path('xen'),
+                      '-append', xen,
                       '-initrd', dom0 + ',' + _module(initrd)]
         if net:
             # restrict=on: the guests reach nothing beyond QEMU's own user-mode network;
@@ -180,6 +225,7 @@ class XenRig:
         """Boot `kernel` (a PV ELF) directly as dom0: no Linux, no toolstack. The session
         ends when Xen reports dom0 halted/crashed/rebooted (Session.dom0_exit)."""
         xen = '%s dom0_mem=%dM,max:%dM dom0_max_vcpus=1 %s' % (XEN_ARGS, mem, mem, xen_args)
-        cmd = QEMU + ['-m', str(mem + 256), '-kernel', self._path('xen'), '-append', xen,
+        cmd = QEMU + ['-smp', '1', '-m', str(mem + 256), '-kernel', self._path('xen'),
+                      '-append', xen,
                       '-initrd', _module(kernel, cmdline)]
         return Session(cmd, os.path.join(self.logdir, name + '.log'), timeout, self._lock())

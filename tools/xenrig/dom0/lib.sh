@@ -83,6 +83,17 @@ wait_http() {
   done
 }
 
+# wait_dns IP NAME [TIMEOUT_S]: until the DNS server at IP answers for NAME (busybox
+# nslookup exits 0 once it has an answer)
+wait_dns() {
+  end=$(($(uptime_s) + ${3:-60}))
+  while ! timeout 2 nslookup "$2" "$1" >/dev/null 2>&1; do
+    [ "$(uptime_s)" -ge $end ] && { mark "dns-timeout $1"; return 1; }
+    usleep 50000
+  done
+  mark "dns-ready $1"
+}
+
 # wait_exit GUEST [TIMEOUT_S]: how the guest ended. With on_poweroff/on_crash = "preserve"
 # the domain stays, shut down, and `xl list -v` shows Xen's shutdown reason code. Parsed
 # with shell builtins only: fewer processes, fewer things that can fail in the loop.
@@ -90,7 +101,7 @@ wait_exit() {
   g=$1
   end=$(($(uptime_s) + ${2:-60}))
   while :; do
-    out=$(xl list -v "$g" 2>/dev/null)
+    out=$(xl list -v "$g" 2>/tmp/xl-list.err)
     rc=$?
     if [ $rc -ge 128 ]; then
       # xl itself died on a signal (a segfault in ld.so, seen now and then under TCG):
@@ -99,9 +110,19 @@ wait_exit() {
       usleep 100000
       continue
     elif [ $rc -ne 0 ]; then
-      echo "@@ exit $g gone"   # xl knows no such domain: destroyed (on_* = "destroy")
-      return 0
+      # xl knows no such domain: destroyed (on_* = "destroy"). Asked three times in a
+      # row: once, under TCG, xl failed like this for a domain that was running.
+      gone=$((${gone:-0} + 1))
+      if [ $gone -ge 3 ]; then
+        echo "@@ xl-list-error $(cat /tmp/xl-list.err)"
+        echo "@@ exit $g gone"
+        gone=0
+        return 0
+      fi
+      usleep 100000
+      continue
     fi
+    gone=0
     set -f
     # words 1-10: the header; then name id mem vcpus state time uuid reason-code label
     set -- $out
