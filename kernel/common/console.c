@@ -1,5 +1,6 @@
 /* The PV console: a pair of byte rings shared with xenconsoled (dom0 reads `out`, writes
    `in`). Dom0 itself has no ring and uses console_io, which reaches Xen's serial line. */
+#include <stdio.h>
 #include "kernel.h"
 #include "arch.h"
 
@@ -28,11 +29,8 @@ static bool wait_for_space(void) {
     return true;
 }
 
-void console_write(const char *s, size_t n) {
-    if (!ring) {
-        early_write(s, n);
-        return;
-    }
+/* Synchronous output: waits for ring space (boot, shutdown, the REPL). */
+static void write_sync(const char *s, size_t n) {
     XENCONS_RING_IDX prod = ring->out_prod;
     for (size_t i = 0; i < n; i++) {
         if (prod - ring->out_cons >= sizeof(ring->out)) {
@@ -58,6 +56,126 @@ void console_write(const char *s, size_t n) {
     evtchn_notify(port);
 }
 
+/* Asynchronous output, while the scheduler runs (console_pump): a write never waits for
+   xenconsoled, which would stall every task behind a log line. What the ring cannot take
+   waits in `spill`. When that is full too, its oldest whole lines make room: the end of a
+   burst (the last words before a crash) matters more than its middle, and the gap is
+   always at the head of `spill`, where a "[console: N bytes dropped]" line goes once the
+   ring has room for it. Notifications are batched: xenconsoled stops reading a domain for
+   the rest of a 200 ms period once it has sent 30 events in it, so at most one per
+   NOTIFY_NS. */
+#define SPILL_SIZE 16384                    /* a power of two */
+#define SPILL_MASK (SPILL_SIZE - 1)
+#define NOTIFY_NS 10000000ULL
+static char spill[SPILL_SIZE];
+static uint32_t spill_head, spill_tail;     /* free-running, tail - head = bytes held */
+static uint64_t dropped, last_notify;
+static bool async_mode, dirty;
+
+static uint32_t ring_space(void) {
+    return sizeof(ring->out) - (ring->out_prod - ring->out_cons);
+}
+
+static void put_async(char c) {
+    if (spill_tail == spill_head && ring_space() > 0) {
+        XENCONS_RING_IDX prod = ring->out_prod;
+        ring->out[MASK_XENCONS_IDX(prod, ring->out)] = c;
+        wmb();
+        ring->out_prod = prod + 1;
+        dirty = true;
+        return;
+    }
+    if (spill_tail - spill_head == SPILL_SIZE) {
+        /* drop the oldest line (all of it, up to and including its LF) */
+        uint32_t h = spill_head;
+        while (h != spill_tail && spill[h++ & SPILL_MASK] != '\n')
+            ;
+        dropped += h - spill_head;
+        spill_head = h;
+    }
+    spill[spill_tail++ & SPILL_MASK] = c;
+}
+
+static void write_async(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
+            put_async('\r');
+        put_async(s[i]);
+    }
+}
+
+/* The drop report first (it stands where the lost bytes were), then spilled bytes, as
+   many as the ring takes. */
+static void drain_spill(void) {
+    XENCONS_RING_IDX prod = ring->out_prod;
+    if (dropped) {
+        char msg[64];
+        int len = snprintf(msg, sizeof(msg), "\r\n[console: %lu bytes dropped]\r\n",
+                           (unsigned long)dropped);
+        if (ring_space() < (uint32_t)len)
+            return;
+        for (int i = 0; i < len; i++)
+            ring->out[MASK_XENCONS_IDX(prod++, ring->out)] = msg[i];
+        dropped = 0;
+        dirty = true;
+    }
+    while (spill_head != spill_tail && prod - ring->out_cons < sizeof(ring->out)) {
+        ring->out[MASK_XENCONS_IDX(prod++, ring->out)] = spill[spill_head++ & SPILL_MASK];
+        dirty = true;
+    }
+    wmb();
+    ring->out_prod = prod;
+}
+
+uint64_t console_pump(void) {
+    if (!ring)
+        return 0;
+    async_mode = true;
+    drain_spill();
+    uint64_t now = monotonic_ns();
+    if (dirty) {
+        if (now - last_notify < NOTIFY_NS)
+            return last_notify + NOTIFY_NS;
+        evtchn_notify(port);
+        last_notify = now;
+        dirty = false;
+    }
+    /* waiting for xenconsoled to make room: it notifies us as it reads, but look again
+       anyway in case it is holding back (rate limit) */
+    return spill_head != spill_tail || dropped ? now + NOTIFY_NS : 0;
+}
+
+void console_sync(void) {
+    if (!ring || !async_mode)
+        return;
+    async_mode = false;
+    uint64_t give_up = monotonic_ns() + 2000000000ULL;
+    while (spill_head != spill_tail || dropped) {
+        uint32_t head = spill_head;
+        uint64_t lost = dropped;
+        drain_spill();
+        evtchn_notify(port);
+        if (spill_head != head || dropped != lost) {
+            give_up = monotonic_ns() + 2000000000ULL;
+        } else if (monotonic_ns() > give_up) {
+            spill_head = spill_tail;        /* nobody reads: give up, as write_sync does */
+            dropped = 0;
+        } else {
+            HYPERVISOR_sched_op(SCHEDOP_yield, 0);
+        }
+    }
+    dirty = false;
+}
+
+void console_write(const char *s, size_t n) {
+    if (!ring)
+        early_write(s, n);
+    else if (async_mode)
+        write_async(s, n);
+    else
+        write_sync(s, n);
+}
+
 int console_read(char *buf, size_t max) {
     if (!ring)
         return 0;
@@ -79,6 +197,7 @@ int console_read(char *buf, size_t max) {
 void console_flush(void) {
     if (!ring)
         return;
+    console_sync();
     uint64_t give_up = monotonic_ns() + 1000000000ULL;
     evtchn_notify(port);
     while (ring->out_cons != ring->out_prod && monotonic_ns() < give_up)

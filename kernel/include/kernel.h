@@ -58,7 +58,9 @@ int gnttab_end(int ref);                      /* 1 ended, 0 still mapped, -1 not
 void console_init(void);
 void console_write(const char *s, size_t n);
 int console_read(char *buf, size_t max);      /* non-blocking, bytes read */
-void console_flush(void);
+void console_flush(void);                     /* console_sync, then wait for xenconsoled */
+uint64_t console_pump(void);                  /* writes stop waiting; ns of next pump or 0 */
+void console_sync(void);                      /* writes wait for ring space again */
 void early_write(const char *s, size_t n);    /* console_io: dom0 and pre-init only */
 
 /* shutdown */

@@ -63,6 +63,13 @@ static mp_obj_t xen_console_write(mp_obj_t data) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(xen_console_write_obj, xen_console_write);
 
+// The scheduler's idle path: from the first call on, console writes never wait for
+// xenconsoled (kernel/common/console.c). Returns when to call again (monotonic ns), or 0.
+static mp_obj_t xen_console_pump(void) {
+    return mp_obj_new_int_from_ull(console_pump());
+}
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_console_pump_obj, xen_console_pump);
+
 static mp_obj_t xen_console_read(void) {
     char buf[256];
     int n = console_read(buf, sizeof(buf));
@@ -284,6 +291,7 @@ static const mp_rom_map_elem_t xen_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_pending), MP_ROM_PTR(&xen_pending_obj) },
     { MP_ROM_QSTR(MP_QSTR_shutdown), MP_ROM_PTR(&xen_shutdown_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_write), MP_ROM_PTR(&xen_console_write_obj) },
+    { MP_ROM_QSTR(MP_QSTR_console_pump), MP_ROM_PTR(&xen_console_pump_obj) },
     { MP_ROM_QSTR(MP_QSTR_console_read), MP_ROM_PTR(&xen_console_read_obj) },
     { MP_ROM_QSTR(MP_QSTR_repl), MP_ROM_PTR(&xen_repl_obj) },
     { MP_ROM_QSTR(MP_QSTR_soft_reset), MP_ROM_PTR(&xen_soft_reset_obj) },

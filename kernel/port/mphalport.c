@@ -11,6 +11,7 @@ mp_uint_t mp_hal_stdout_tx_strn(const char *str, size_t len) {
 // Blocks the domain (no spinning) until the console has input.
 int mp_hal_stdin_rx_chr(void) {
     char c;
+    console_sync();         /* whoever waits for input must see the prompt */
     while (console_read(&c, 1) == 0)
         block_until(monotonic_ns() + 1000000000ULL);
     return (unsigned char)c;

@@ -24,12 +24,17 @@ def wait(deadline_ns, rfds=(), wfds=()):
     """Block the domain until deadline_ns or an event. Returns ((), (), fired ports)."""
     if rfds or wfds:
         raise ValueError("plat_xen.wait: there are no file descriptors on Xen")
+    # console output queued by the kernel goes on to xenconsoled from here, so a log line
+    # never stalls the tasks (the kernel batches the notifications)
+    again = _xen.console_pump()
     ports = _xen.pending()
     if ports:
         return (), (), ports
     now = _xen.time_ns()
     if deadline_ns is None:
         deadline_ns = now + _IDLE_NS
+    if again and again < deadline_ns:
+        deadline_ns = again
     if deadline_ns > now:
         # block returns early when any event is pending, so nothing is missed between
         # the pending() above and here

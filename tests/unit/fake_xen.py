@@ -235,6 +235,10 @@ def console_write(b):
     _console.append(bytes(b))
 
 
+def console_pump():
+    return 0
+
+
 def shutdown(reason):
     shutdowns.append(reason)
 
