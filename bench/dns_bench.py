@@ -123,11 +123,10 @@ def start_morgana(kind, port):
     return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def start_nsd(port, tmp):
-    conf = os.path.join(tmp, "nsd.conf")
-    with open(conf, "w") as f:
-        f.write("""server:
-  ip-address: 127.0.0.1
+def nsd_conf(ip, port, workdir, zonefile):
+    """An nsd.conf serving ORIGIN from zonefile on ip:port, as root, state in workdir."""
+    return """server:
+  ip-address: %s
   port: %d
   server-count: 1
   username: ""
@@ -146,7 +145,13 @@ remote-control:
 zone:
   name: %s
   zonefile: %s
-""" % (port, tmp, tmp, tmp, tmp, tmp, ORIGIN, ZONE))
+""" % (ip, port, workdir, workdir, workdir, workdir, workdir, ORIGIN, zonefile)
+
+
+def start_nsd(port, tmp):
+    conf = os.path.join(tmp, "nsd.conf")
+    with open(conf, "w") as f:
+        f.write(nsd_conf("127.0.0.1", port, tmp, ZONE))
     return subprocess.Popen(["nsd", "-d", "-c", conf], stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
 

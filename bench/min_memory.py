@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """The smallest `memory=` (MiB) with which a unikernel still answers, under Xen 4.17 in QEMU.
-Each size gets a fresh domain in one Xen + dom0 boot: HTTP 200 on port 80 (www) or the
-first console line matching --ready.
+Each size gets a fresh domain in one Xen + dom0 boot and must answer from dom0 over
+xenbr0: HTTP 200 on port 80, or (IMAGE.xen@IP/dns) a DNS answer for example.test.
 
-usage: bench/min_memory.py [--sizes 4,6,8,12,16,32] IMAGE.xen@IP [IMAGE.xen@IP ...]
+usage: bench/min_memory.py [--sizes 4,6,8,12,16,32] IMAGE.xen@IP[/dns] ...
   (the image's .xl next to it gives name/extra; the guest gets a vif on xenbr0)
 """
 import argparse
@@ -24,6 +24,8 @@ def main():
     files, script, plan = {}, [], []
     for gi, arg in enumerate(args.guests):
         path, _, ip = arg.partition('@')
+        ip, _, kind = ip.partition('/')
+        wait = 'wait_dns %s example.test 40' % ip if kind == 'dns' else 'wait_http %s 80 40' % ip
         base = open(os.path.splitext(path)[0] + '.xl').read()
         dest = '/guest/m%d.xen' % gi
         files[dest] = path
@@ -33,8 +35,8 @@ def main():
             files['/guest/%s.xl' % name] = retarget_xl(
                 base, dest, name=name, memory=mb, vif=['bridge=xenbr0,mac=00:16:3e:00:01:%02x' % gi],
                 on_crash='destroy', on_poweroff='destroy').encode()
-            script.append('xl_create /guest/%s.xl && wait_http %s 80 40; xl destroy %s; usleep 300000'
-                          % (name, ip, name))
+            script.append('xl_create /guest/%s.xl && %s; xl destroy %s; usleep 300000'
+                          % (name, wait, name))
             plan.append((label, mb, ip))
     with XenRig().boot(files=files, script='\n'.join(script), name='min_memory',
                        timeout=120 + 60 * len(plan)) as s:
@@ -46,7 +48,7 @@ def main():
     for i in range(1, len(parts) - 2, 3):
         gi, mb, body = int(parts[i]), int(parts[i + 1]), parts[i + 2]
         served[(gi, mb)] = bool(re.search(r'xl-created \S+ rc=0', body)
-                                and re.search(r'@@ [\d.]+ http-200 ', body))
+                                and re.search(r'@@ [\d.]+ (http-200|dns-ready) ', body))
     print('%-10s %s' % ('image', ' '.join('%5dM' % mb for mb in sizes)))
     for gi, arg in enumerate(args.guests):
         label = plan[gi * len(sizes)][0]
