@@ -105,7 +105,7 @@ def tap_rate(python, qfile, seconds, clients, tmp):
             raise RuntimeError("dns on unix-tap did not answer")
         out = ns.run("dnsperf", "-s", netns.STACK_IP, "-d", qfile, "-l", str(seconds),
                      "-c", str(clients), "-t", "2", "-q", "20", timeout=seconds + 30).stdout
-        return _parse_dnsperf(out)
+        return parse_dnsperf(out)
     finally:
         ns.close()
 
@@ -160,10 +160,16 @@ def dnsperf(ip, port, qfile, seconds, clients):
     out = subprocess.run(["dnsperf", "-s", ip, "-p", str(port), "-d", qfile, "-l", str(seconds),
                           "-c", str(clients), "-t", "2"],
                          capture_output=True, text=True, timeout=seconds + 30).stdout
-    return _parse_dnsperf(out)
+    return parse_dnsperf(out)
 
 
-def _parse_dnsperf(out):
+def parse_dnsperf(out):
+    # a server that answers SERVFAIL (e.g. a zone it did not load) is fast and useless
+    codes = dict((k, int(v)) for k, v in re.findall(r"(\w+) (\d+) \([\d.]+%\)",
+                                                    out.split("Response codes:", 1)[-1]))
+    wrong = sorted(k for k in codes if k not in ("NOERROR", "NXDOMAIN"))
+    if "Response codes:" not in out or wrong:
+        raise RuntimeError("dnsperf got wrong answers (%s):\n%s" % (", ".join(wrong), out))
     qps = re.search(r"Queries per second:\s+([\d.]+)", out)
     lat = re.search(r"Average Latency \(s\):\s+([\d.]+)", out)
     lost = re.search(r"Queries lost:\s+(\d+)", out)
