@@ -10,8 +10,8 @@ import urllib.parse
 import pytest
 
 import www_rig
-from test_www_browser import screenshot, diff_fraction
-from test_www_morgana import morgana, HTDOCS, MORGANA
+from screenshots import HTDOCS, assert_like, assert_shows_htdocs, htdocs_reference, screenshot
+from test_www_morgana import morgana, MORGANA
 
 sys.path.insert(0, os.path.join(www_rig.TOP, "tests", "tap"))
 import netns  # noqa: E402
@@ -70,25 +70,8 @@ def test_every_file_over_our_stack(tap_www):
 
 def test_chromium_over_our_stack(tap_www, tmp_path):
     ns, url = tap_www
-    ref_port = www_rig.free_port()
-    ref = subprocess.Popen([sys.executable, "-m", "http.server", str(ref_port), "--bind",
-                            "127.0.0.1", "-d", HTDOCS], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-    try:
-        www_rig.wait_port(ref_port)
-        want = screenshot("http://127.0.0.1:%d/" % ref_port, str(tmp_path / "ref.png"),
-                          str(tmp_path))
-    finally:
-        ref.terminate()
-        ref.wait()
-    out = str(tmp_path / "ours.png")
-    r = subprocess.run(["ip", "netns", "exec", ns.name, "chromium", "--headless",
-                        "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                        "--disable-component-update", "--no-first-run", "--hide-scrollbars",
-                        "--user-data-dir=" + str(tmp_path / "profile"),
-                        "--window-size=800,600", "--screenshot=" + out, url],
-                       capture_output=True, timeout=120)
-    assert os.path.exists(out), r.stderr.decode()[-2000:]
-    from PIL import Image
-    frac = diff_fraction(Image.open(out).convert("RGB"), want)
-    assert frac < 0.002, "%.4f of the pixels differ from the reference" % frac
+    want = htdocs_reference(str(tmp_path))
+    img = screenshot(url, str(tmp_path / "ours.png"), str(tmp_path),
+                     wrap=["ip", "netns", "exec", ns.name])
+    assert_shows_htdocs(img)
+    assert_like(img, want)
