@@ -1,7 +1,8 @@
 """Issue 6 on Xen 4.17 in QEMU: the `www` unikernel serves every file of htdocs/ to the
 host (QEMU port forward -> dom0's bridge -> netfront -> our TCP/IP stack -> HTTP) with the
 right bytes, from the crunch store frozen into the image and from a FAT image on a
-blkfront disk. One boot, both guests side by side."""
+blkfront disk; headless Chromium renders the page (HTML + CSS + image) from each like a
+reference server serving the same htdocs/. One boot, both guests side by side."""
 import os
 import subprocess
 import sys
@@ -13,10 +14,12 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "www"))
 from rig import XenRig, free_port, retarget_xl  # noqa: E402
+import screenshots  # noqa: E402
+from screenshots import HTDOCS, assert_like, assert_shows_htdocs, screenshot  # noqa: E402
 
 MORGANA = os.path.join(os.path.dirname(sys.executable), "morgana")
-HTDOCS = os.path.join(ROOT, "htdocs")
 GUESTS = {"crunch": ("10.0.2.20", "00:16:3e:00:00:20"), "fat": ("10.0.2.21", "00:16:3e:00:00:21")}
 
 
@@ -55,6 +58,16 @@ def served():
         s.release()
 
 
+def get(url):
+    for attempt in range(3):     # QEMU's user-mode NAT can drop a first connection
+        try:
+            return urllib.request.urlopen(url, timeout=30).read()
+        except OSError:
+            if attempt == 2:
+                raise
+            time.sleep(2)
+
+
 def htdocs_files():
     out = []
     for base, _dirs, names in os.walk(HTDOCS):
@@ -72,16 +85,22 @@ def test_every_htdocs_file_with_the_right_bytes(served, fs):
     for name in names:
         with open(os.path.join(HTDOCS, name), "rb") as f:
             want = f.read()
-        url = "http://127.0.0.1:%d/%s" % (ports[fs], name)
-        for attempt in range(3):     # QEMU's user-mode NAT can drop a first connection
-            try:
-                got = urllib.request.urlopen(url, timeout=30).read()
-                break
-            except OSError:
-                if attempt == 2:
-                    raise
-                time.sleep(2)
+        got = get("http://127.0.0.1:%d/%s" % (ports[fs], name))
         assert got == want, "%s via %s: %d bytes, want %d" % (name, fs, len(got), len(want))
     index = urllib.request.urlopen("http://127.0.0.1:%d/" % ports[fs], timeout=30).read()
     with open(os.path.join(HTDOCS, "index.html"), "rb") as f:
         assert index == f.read()                                     # / is index.html
+
+
+@pytest.fixture(scope="module")
+def htdocs_reference(tmp_path_factory):
+    return screenshots.htdocs_reference(str(tmp_path_factory.mktemp("ref-htdocs")))
+
+
+@pytest.mark.parametrize("fs", sorted(GUESTS))
+def test_chromium_renders_the_page_like_the_reference(served, htdocs_reference, fs, tmp_path):
+    url = "http://127.0.0.1:%d/" % served[1][fs]
+    get(url)                         # the path through QEMU's NAT is up before Chromium
+    img = screenshot(url, str(tmp_path / "ours.png"), str(tmp_path))
+    assert_shows_htdocs(img)         # style.css's header and mirage.png's sun are there
+    assert_like(img, htdocs_reference)
