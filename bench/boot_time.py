@@ -12,12 +12,11 @@ usage: bench/boot_time.py [--runs N] GUEST...
 """
 import argparse
 import os
-import re
 import statistics
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'xen'))
-from rig import XENDIR, XenRig, linux_domu_files, retarget_xl, xl_config  # noqa: E402
+from rig import XenRig, linux_domu_files, retarget_xl, xl_config  # noqa: E402
 
 MAC = '00:16:3e:00:00:20'
 

@@ -4,7 +4,6 @@
 #   .cache/venv/bin/python bench/dns_bench.py [--seconds 5] [--target NAME=IP:PORT ...]
 import argparse
 import os
-import random
 import re
 import shutil
 import socket
@@ -16,25 +15,11 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "pylib"))
 from morgana.dns import wire, zone  # noqa: E402
+sys.path.insert(0, os.path.join(ROOT, "tests", "xen"))
+from rig import free_port  # noqa: E402
 
 ZONE = os.path.join(ROOT, "configs", "zones", "example.zone")
 ORIGIN = "example.test."
-
-
-def free_port():
-    while True:
-        p = random.randint(20000, 60000)
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            u.bind(("127.0.0.1", p))
-            t.bind(("127.0.0.1", p))
-            return p
-        except OSError:
-            pass
-        finally:
-            u.close()
-            t.close()
 
 
 def write_queries(path):
@@ -222,7 +207,7 @@ def main():
         for kind, ip, port in plan:
             proc = None
             if port is None:
-                port = free_port()
+                port = free_port(udp=True)
                 if kind == "nsd":
                     proc = start_nsd(port, tmp)
                 elif kind.startswith("tool-"):

@@ -9,7 +9,6 @@
 # alone: one fixture named `server`, no second copy of test_dig's unix fixture, skips or
 # runner paths in the Xen file, and pytest collects the matrix once per file that asks.
 import os
-import random
 import shutil
 import socket
 import struct
@@ -31,24 +30,6 @@ WAIT = 2
 
 if not shutil.which("dig"):
     pytest.skip("dig not installed (apt-get install dnsutils)", allow_module_level=True)
-
-
-def free_port():
-    """A port free on 127.0.0.1 for both UDP and TCP."""
-    for _ in range(50):
-        p = random.randint(20000, 60000)
-        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            u.bind(("127.0.0.1", p))
-            t.bind(("127.0.0.1", p))
-            return p
-        except OSError:
-            continue
-        finally:
-            u.close()
-            t.close()
-    raise RuntimeError("no free port")
 
 
 def dig(port, *args):

@@ -7,8 +7,10 @@ import sys
 
 import pytest
 
-from dig_matrix import IDLE, ROOT, ZONE, free_port
+from dig_matrix import IDLE, ROOT, ZONE
 from dig_matrix import *  # noqa: F401,F403  the matrix's test_* functions
+sys.path.insert(0, os.path.join(ROOT, "tests", "xen"))
+from rig import free_port  # noqa: E402
 
 MICROPYTHON = os.path.join(ROOT, "build", "unix", "micropython")
 RUNNER = os.path.join(ROOT, "tests", "dns", "run_server.py")
@@ -29,7 +31,7 @@ def morgana_cmd(kind, port, build_dir, env):
 @pytest.fixture(scope="module", params=["cpython", "micropython", "morgana-micropython",
                                         "morgana-cpython"])
 def server(request, tmp_path_factory):
-    port = free_port()
+    port = free_port(udp=True)
     env = dict(os.environ)
     if request.param.startswith("morgana-"):
         if not os.path.exists(MORGANA):

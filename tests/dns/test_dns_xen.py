@@ -10,36 +10,19 @@ import sys
 import pytest
 
 import dig_matrix
-from dig_matrix import IDLE, free_port
+from dig_matrix import IDLE
 from dig_matrix import *  # noqa: F401,F403  the matrix's test_* functions, on `server` below
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "xen"))
-import rig  # noqa: E402
-from rig import XenRig, xl_config  # noqa: E402
+from rig import XenRig, free_port, xl_config  # noqa: E402
 
 MORGANA = os.path.join(os.path.dirname(sys.executable), "morgana")
 GUEST_IP = "10.0.2.53"
 # dig's +time (and the raw UDP queries' wait) here: the answers come through QEMU TCG,
 # slirp and dom0's bridge (~50 ms when all is well; this is for a loaded machine)
 WAIT = 5
-
-
-def boot_with_udp_answers(**kw):
-    """XenRig().boot(**kw) with QEMU's user network unrestricted. libslirp (4.7) drops
-    every UDP datagram from the guest side when restrict=on, the answers to a udp hostfwd
-    too (udp_input: `if (slirp->restricted) goto bad`), so dig over UDP would only time
-    out. Until rig.py's boot() takes care of that itself, this one boot asks QEMU for
-    restrict=off; a no-op once the rig stops passing restrict=on."""
-    session = rig.Session
-
-    def unrestricted(cmd, *args, **kwargs):
-        return session([c.replace(",restrict=on", ",restrict=off") for c in cmd], *args,
-                       **kwargs)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(rig, "Session", unrestricted)
-        return XenRig().boot(**kw)
 
 
 @pytest.fixture(scope="module")
@@ -51,15 +34,15 @@ def dns_domu(tmp_path_factory):
         r = subprocess.run([MORGANA] + args, cwd=ROOT, env=env, capture_output=True,
                            text=True, timeout=600)
         assert r.returncode == 0, r.stdout + r.stderr
-    port = free_port()  # free for UDP and TCP: both are forwarded from it
+    port = free_port(udp=True)  # both UDP and TCP are forwarded from it
     files = {"/guest/dns.xen": os.path.join(bdir, "dns", "dns.xen"),
              "/guest/dns.xl": xl_config("dns", "/guest/dns.xen", memory=32,
                                         vif=["bridge=xenbr0,mac=00:16:3e:00:00:53"]).encode()}
     script = ("xl_create /guest/dns.xl\nwait_console dns 'dns: serving|Traceback' 300\n"
               "show_console dns\n")
-    s = boot_with_udp_answers(files=files, script=script, name="test_dns_xen", timeout=600,
-                              shell=True,
-                              hostfwd=[(port, GUEST_IP, 53), (port, GUEST_IP, 53, "udp")])
+    # a UDP forward makes the rig run QEMU's user network with restrict=off (rig.py says why)
+    s = XenRig().boot(files=files, script=script, name="test_dns_xen", timeout=600, shell=True,
+                      hostfwd=[(port, GUEST_IP, 53), (port, GUEST_IP, 53, "udp")])
     s.port = port
     s.expect(r"@@ console dns end", 420)
     console = s.console("dns") or ""

@@ -20,7 +20,6 @@ import re
 import socket
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cpio  # noqa: E402
@@ -143,10 +142,22 @@ def _module(path, cmdline=''):
     return ('%s %s' % (os.path.abspath(path), cmdline)).strip().replace(',', ',,')
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+def free_port(udp=False):
+    """A TCP port free on 127.0.0.1; with udp=True, free for UDP too (DNS serves both)."""
+    if not udp:
+        with socket.socket() as s:
+            s.bind(('127.0.0.1', 0))
+            return s.getsockname()[1]
+    for _ in range(50):
+        with socket.socket() as t, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            t.bind(('127.0.0.1', 0))
+            p = t.getsockname()[1]
+            try:
+                u.bind(('127.0.0.1', p))
+            except OSError:
+                continue
+            return p
+    raise RuntimeError('no port free for both UDP and TCP')
 
 
 class XenRig:
@@ -212,11 +223,16 @@ class XenRig:
                       '-initrd', dom0 + ',' + _module(initrd)]
         if net:
             # restrict=on: the guests reach nothing beyond QEMU's own user-mode network;
-            # explicit forwards still work.
-            fwd = ''.join(',hostfwd=%s:127.0.0.1:%d-%s:%d' % ((f[3] if len(f) > 3 else 'tcp',)
-                                                               + tuple(f[:3]))
-                          for f in hostfwd)
-            cmd += ['-netdev', 'user,id=n0,net=10.0.2.0/24,restrict=on' + fwd,
+            # TCP forwards still work. UDP forwards do not: libslirp (4.7) then drops every
+            # datagram from the guest side, the answers too (udp_input: `if
+            # (slirp->restricted) goto bad`). A boot that asks for one gets restrict=off;
+            # nothing in those boots starts traffic of its own (dom0 has no resolver, the
+            # guests only answer), but they could reach out.
+            protos = [f[3] if len(f) > 3 else 'tcp' for f in hostfwd]
+            fwd = ''.join(',hostfwd=%s:127.0.0.1:%d-%s:%d' % ((p,) + tuple(f[:3]))
+                          for p, f in zip(protos, hostfwd))
+            restrict = 'off' if 'udp' in protos else 'on'
+            cmd += ['-netdev', 'user,id=n0,net=10.0.2.0/24,restrict=%s' % restrict + fwd,
                     '-device', 'virtio-net-pci,netdev=n0']
         return Session(cmd, os.path.join(self.logdir, name + '.log'), timeout, self._lock())
 
