@@ -87,6 +87,51 @@ def test_rx_delivers_and_refills():
     assert posted == 8 and st["rx_frames"] == 40 and st["rx_dropped"] == 0
 
 
+def test_rx_push_mode_calls_the_receiver_and_survives_its_errors():
+    async def body(xs, d, nbs):
+        nf = await netfront.connect(0, xs, rx_buffers=8)
+        nb = nbs[0]
+        got = []
+
+        def receiver(frame):
+            if frame[-1] == 0xEE:
+                raise ValueError("receiver bug")
+            got.append(frame)
+        nf.set_receiver(receiver)
+        for k in range(20):
+            nb.inject(_frame(60 + k, k))
+            await sched.sleep(0)
+        nb.inject(_frame(61, 0xEE - 46))    # its last byte is 0xEE
+        await sched.sleep(0)
+        nb.inject(_frame(62, 7))
+        for _ in range(5):                  # the event reaches the driver task in a round or two
+            await sched.sleep(0)
+        nf.set_receiver(None)               # back to read()
+        nb.inject(_frame(63, 8))
+        last = await nf.read()
+        return got, last, nf.stats, nf.error
+    got, last, st, err = _run(body)
+    assert got == [_frame(60 + k, k) for k in range(20)] + [_frame(62, 7)]
+    assert last == _frame(63, 8) and err is None
+    assert st["rx_receiver_errors"] == 1 and st["rx_frames"] == 23
+
+
+def test_write_nowait_takes_frames_while_slots_last():
+    async def body(xs, d, nbs):
+        nf = await netfront.connect(0, xs, tx_slots=4)
+        nb = nbs[0]
+        nb.hold_tx = True
+        taken = [nf.write_nowait(_frame(100, k)) for k in range(6)]
+        bad = nf.write_nowait(b"short")     # not a frame: left to write() to refuse
+        nb.hold_tx = False
+        nb.release_tx()
+        await sched.sleep(0)
+        return taken, bad, len(nb.sent), nf.stats["tx_frames"]
+    taken, bad, sent, n = _run(body)
+    assert taken == [True] * 4 + [False] * 2 and bad is False
+    assert sent == 4 and n == 4
+
+
 def test_rx_at_offset():
     async def body(xs, d, nbs):
         nf = await netfront.connect(0, xs, rx_buffers=16, tx_slots=16)

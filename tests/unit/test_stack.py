@@ -243,3 +243,54 @@ def test_tcp_to_our_own_address():
 
     r = sched.run(main())
     assert r in (None, b"ABC")
+
+
+class PushNetif(FakeNetif):
+    """A netif with the optional fast paths (like netfront): frames come in by call, and
+    go out without a task switch while `room` lasts."""
+    def __init__(self):
+        FakeNetif.__init__(self)
+        self.receiver = None
+        self.room = 1000
+        self.nowait = 0
+
+    def set_receiver(self, fn):
+        self.receiver = fn
+
+    def write_nowait(self, frame):
+        if self.room <= 0:
+            return False
+        self.room -= 1
+        self.nowait += 1
+        self.tx.put_nowait(bytes(frame))
+        return True
+
+
+def test_fast_paths_push_in_and_write_now_in_order():
+    async def main():
+        nif = PushNetif()
+        st = Stack(nif, ip="10.0.0.2", netmask="255.255.255.0", gateway="10.0.0.1", tcp=False)
+        await st.start()
+        pushed = nif.receiver is not None
+        nif.tx = sched.Queue(1000)                     # forget the gratuitous ARP
+        nif.nowait = 0
+        nif.receiver(_arp_reply())
+        echo = lambda data, ip, port: st.udp_send_nowait(data, ip, port, 7)  # noqa: E731
+        st.udp_listen(7, echo)
+        nif.room = 2                                   # then the device is full
+        for k in range(4):
+            for f in _ip_frames(udp.PROTO, udp.build(PEER, US, 5000, 7, b"ping %d" % k), k + 1):
+                nif.receiver(f)                        # answered from inside the call
+        now = len(nif.tx)
+        nif.room = 1000
+        got = []
+        for _ in range(4):
+            _, _, _, p = await _next(nif)
+            src, dst, _, _, _, _, _, payload = ipv4.parse(p)
+            got.append(bytes(udp.parse(payload, src, dst)[2]))
+        st.stop()
+        return pushed, now, nif.nowait, got, nif.receiver
+    pushed, now, nowait, got, after = sched.run(main())
+    assert pushed and now == 2 and nowait == 2     # two straight out, two queued
+    assert got == [b"ping %d" % k for k in range(4)]   # the queued ones after, in order
+    assert after is None                           # stop() hands frames back to read()

@@ -289,17 +289,22 @@ class DnsServer:
     # ---------------- wiring to the network API ----------------
     def serve(self, stack, port=53, tcp_idle=10.0, backlog=256):
         """Register the UDP and TCP handlers on a stack (see docs/design.md); call it
-        inside sched.run. The UDP handler is synchronous: answers queue up for one sender
-        task, so a query costs no task of its own (a task per packet halved the rate)."""
+        inside sched.run. The UDP handler is synchronous: it answers at once through a
+        stack's udp_send_nowait, or else answers queue up for one sender task, so a query
+        costs no task of its own (a task per packet halved the rate)."""
         from morgana import sched
         handle = self.handle
         stats = self.stats
         pending = []      # (response, ip, port) waiting for the sender
         sleeper = [None]  # the sender's Promise while the queue is empty
 
+        send_now = getattr(stack, "udp_send_nowait", None)   # the direct stack has it
+
         def on_udp(data, ip, sport):
             r = handle(data, False)
             if r is not None:
+                if send_now is not None and not pending and send_now(r, ip, sport, port):
+                    return
                 if len(pending) >= backlog:
                     stats["backlog_drop"] += 1
                     return

@@ -5,7 +5,8 @@
     await stack.start()          # spawns rx/tx/timer tasks; with dhcp waits for a lease
 
 App API (same as socket_stack, see docs/design.md): listen(port, handler),
-await connect(ip, port), udp_listen(port, handler), await udp_send(data, ip, port, src_port).
+await connect(ip, port), udp_listen(port, handler), await udp_send(data, ip, port, src_port),
+and here also udp_send_nowait(...) -> True.
 Also: udp_unlisten(port), stop(), set_address(ip, netmask, gateway) (gratuitous ARP on a
 change; ip=None drops the address), stats (dict of counters), tcp=False leaves TCP out.
 
@@ -57,6 +58,8 @@ class Stack:
         self._ephemeral = EPHEMERAL_LO
         self._icmp_budget = ICMP_ERRORS_PER_SEC
         self._txq = sched.Queue(TX_QUEUE)
+        self._write_nowait = getattr(netif, "write_nowait", None)  # optional, -> bool
+        self._tx_busy = False   # the tx task holds a frame the device has not taken yet
         self._tasks = []
         self.address_changed = sched.Promise()  # woken by the first address (start waits)
         if self._static:
@@ -64,7 +67,11 @@ class Stack:
 
     # --- lifecycle ------------------------------------------------------------------
     async def start(self, timeout=None):
-        self._tasks.append(sched.spawn(self._rx_loop()))
+        push = getattr(self.netif, "set_receiver", None)
+        if push is not None:
+            push(self.input)    # frames arrive by call (netfront): no rx task
+        else:
+            self._tasks.append(sched.spawn(self._rx_loop()))
         self._tasks.append(sched.spawn(self._tx_loop()))
         self._tasks.append(sched.spawn(self._timer_loop()))
         if self.ip:
@@ -79,6 +86,8 @@ class Stack:
                 await sched.with_timeout(timeout, self.address_changed)
 
     def stop(self):
+        if getattr(self.netif, "set_receiver", None) is not None:
+            self.netif.set_receiver(None)
         for t in self._tasks:
             t.cancel()
         self._tasks = []
@@ -135,9 +144,15 @@ class Stack:
         self.udp_handlers.pop(port, None)
 
     async def udp_send(self, data, ip, port, src_port=None):
+        self.udp_send_nowait(data, ip, port, src_port)
+
+    def udp_send_nowait(self, data, ip, port, src_port=None):
+        """udp_send without the await: this stack never waits to send (best effort, drops
+        counted), so a synchronous UDP handler can answer from inside itself."""
         if src_port is None:
             src_port = self._next_ephemeral()
         self.udp_output(self.ip, ip_to_int(ip), src_port, port, data)
+        return True
 
     def _next_ephemeral(self):
         p = self._ephemeral
@@ -211,6 +226,12 @@ class Stack:
         self._queue(ethernet.header(dst_mac, self.mac, ethertype) + payload)
 
     def _queue(self, frame):
+        # straight to the device when it can take the frame now and nothing is queued
+        # before it (order kept): no queue, no wakeup, no switch to the tx task per frame
+        w = self._write_nowait
+        if w is not None and not self._tx_busy and not len(self._txq) and w(frame):
+            self._count("tx_frames")
+            return
         if self._txq.put_nowait(frame):
             self._count("tx_frames")
         else:
@@ -341,10 +362,13 @@ class Stack:
         get = self._txq.get
         while True:
             frame = await get()
+            self._tx_busy = True
             try:
                 await write(frame)
             except OSError:
                 self._count("tx_errors")
+            finally:
+                self._tx_busy = False
 
     async def _timer_loop(self):
         while True:
