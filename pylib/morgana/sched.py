@@ -663,4 +663,15 @@ def run(coro):
         return main.result()
     finally:
         _running = False
+        _close_unstarted()
         _reset()
+
+
+def _close_unstarted():
+    # Tasks spawned but never stepped when the loop ends: closing their coroutines runs
+    # none of their code, and spares CPython's "coroutine was never awaited" warning.
+    for e in _runq:
+        c = e[0].coro
+        if getattr(c, "cr_suspended", True) is False and c.cr_frame is not None \
+                and not c.cr_running:
+            c.close()
