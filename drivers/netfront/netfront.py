@@ -57,6 +57,7 @@ class Netfront:
         self.n_tx = tx_slots
         self.rxq = sched.Queue(rxq_len)
         self.receiver = None
+        self._batching = False  # inside _rx_drain: tx requests are pushed at its end
         self.tx_waiters = []
         self.error = None
         self.task = None
@@ -145,6 +146,20 @@ class Netfront:
         st = self.stats
         q = self.rxq
         deliver = self.receiver
+        self._batching = True   # a receiver's answers go out with one notification, below
+        try:
+            self._rx_take(rx, ids, st, q, deliver)
+        finally:
+            self._batching = False
+        # one event channel carries both rings: one notification covers the refilled rx
+        # requests and the answers queued meanwhile
+        need = rx.push_requests()
+        if self.tx.push_requests():
+            need = True
+        if need:
+            _xen.evtchn_notify(self.port)
+
+    def _rx_take(self, rx, ids, st, q, deliver):
         for (i, off, flags, status) in rx.take_responses():
             buf = ids.release(rx, i)
             if flags & (NETRXF_MORE_DATA | NETRXF_EXTRA_INFO):
@@ -168,8 +183,6 @@ class Netfront:
                 else:
                     st["rx_dropped"] += 1
             self._post_rx(buf)
-        if rx.push_requests():
-            _xen.evtchn_notify(self.port)
 
     def _tx_complete(self):
         tx = self.tx
@@ -238,7 +251,7 @@ class Netfront:
         page.mv[off:off + n] = frame
         i = self.tx_ids.alloc(slot)
         self.tx.put_request(ref, off, 0, i, n)
-        if self.tx.push_requests():
+        if not self._batching and self.tx.push_requests():
             _xen.evtchn_notify(self.port)
         self.stats["tx_frames"] += 1
         self.stats["tx_bytes"] += n

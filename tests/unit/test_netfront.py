@@ -116,6 +116,23 @@ def test_rx_push_mode_calls_the_receiver_and_survives_its_errors():
     assert st["rx_receiver_errors"] == 1 and st["rx_frames"] == 23
 
 
+def test_answers_from_the_receiver_share_one_notification():
+    async def body(xs, d, nbs):
+        nf = await netfront.connect(0, xs, rx_buffers=16, tx_slots=16)
+        nb = nbs[0]
+        await sched.sleep(0)
+        nf.set_receiver(lambda f: nf.write_nowait(f[:14] + b"re" + f[16:]))
+        before = fake_xen.notifies.get(nf.port, 0)
+        for k in range(5):                  # five frames in before the driver runs
+            nb.inject(_frame(80, k))
+        for _ in range(5):
+            await sched.sleep(0)
+        return fake_xen.notifies.get(nf.port, 0) - before, nb.sent
+    kicks, sent = _run(body)
+    assert sent == [_frame(80, k)[:14] + b"re" + _frame(80, k)[16:] for k in range(5)]
+    assert kicks == 1       # five answers and five refilled rx buffers: one event
+
+
 def test_write_nowait_takes_frames_while_slots_last():
     async def body(xs, d, nbs):
         nf = await netfront.connect(0, xs, tx_slots=4)
