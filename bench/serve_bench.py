@@ -142,8 +142,14 @@ def main():
                     if kind == 'http' else
                     '%s -s %s -d /guest/queries.txt -l %d -c %d -q %d -t 2'
                     % (dnsperf, ip, a.seconds, a.clients, a.outstanding))
-            script.append('xl_create /guest/{n}.xl; {ready}\necho "@@ load {n} begin"\n{load}\n'
-                          'echo "@@ load {n} end"\nshow_console {n}; xl destroy {n}; sleep 1'
+            # dom0's interrupt counts for the guest's vif around the load: the events the
+            # guest's frontend sends cost dom0 (and so the load generator) CPU
+            script.append('xl_create /guest/{n}.xl; {ready}\n'
+                          'echo "@@ irqs {n} $(grep vif /proc/interrupts | awk \'{{s += $2}} END {{print s}}\')"\n'
+                          'echo "@@ load {n} begin"\n{load}\n'
+                          'echo "@@ load {n} end"\n'
+                          'echo "@@ irqs {n} $(grep vif /proc/interrupts | awk \'{{s += $2}} END {{print s}}\')"\n'
+                          'show_console {n}; xl destroy {n}; sleep 1'
                           .format(n=name, ready=ready(kind, ip), load=load))
     per_run = 60 + a.seconds
     with XenRig().boot(files=files, script='\n'.join(script), name='serve_bench',
@@ -159,8 +165,10 @@ def main():
             if not m:
                 sys.exit('serve_bench: %s did not run; see %s' % (name, s.logpath))
             kind = plan[label][3]
-            rows.setdefault(label, []).append(
-                parse_wrk(m.group(1)) if kind == 'http' else dns_bench.parse_dnsperf(m.group(1)))
+            row = parse_wrk(m.group(1)) if kind == 'http' else dns_bench.parse_dnsperf(m.group(1))
+            irqs = [int(x) for x in re.findall(r'^@@ irqs %s (\d+)$' % name, text, re.M)]
+            per = (irqs[1] - irqs[0]) / (row[0] * a.seconds) if len(irqs) == 2 else float('nan')
+            rows.setdefault(label, []).append(row + (per,))
     report(rows, a, nq, s.logpath)
 
 
@@ -179,29 +187,30 @@ def report(rows, a, nq, log):
         print('\nHTTP GET / = htdocs/index.html (%d bytes): wrk -t1 -c%d (keep-alive)'
               % (os.path.getsize(INDEX), a.connections))
         print('| server | requests/s | rounds (min-max) | avg latency (ms) | errors | '
-              'bytes/response | vs Linux |')
-        print('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
+              'bytes/response | dom0 irqs/request | vs Linux |')
+        print('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
         base = med(rows['linux'], 0) if 'linux' in rows else None
         for label, desc in (('www', 'www unikernel (crunch)'),
                             ('linux', 'Linux PV domU, busybox httpd (closes each connection)')):
             if label in rows:
                 rps = med(rows[label], 0)
-                print('| %s | %.0f | %s | %.1f | %d | %.0f | %s |'
+                print('| %s | %.0f | %s | %.1f | %d | %.0f | %.2f | %s |'
                       % (desc, rps, spread(rows[label]), med(rows[label], 1) / 1e3,
-                         sum(r[2] for r in rows[label]),
-                         med(rows[label], 3), '%.2fx' % (rps / base) if base else '-'))
+                         sum(r[2] for r in rows[label]), med(rows[label], 3),
+                         med(rows[label], 4), '%.2fx' % (rps / base) if base else '-'))
     if 'dns' in rows or 'nsd' in rows:
         print('\nDNS over UDP: dnsperf -c%d -q%d, %d distinct queries (every record of the zone'
               ' + NXDOMAIN)' % (a.clients, a.outstanding, nq))
-        print('| server | queries/s | rounds (min-max) | avg latency (ms) | lost | vs NSD |')
-        print('| --- | ---: | ---: | ---: | ---: | ---: |')
+        print('| server | queries/s | rounds (min-max) | avg latency (ms) | lost | '
+              'dom0 irqs/query | vs NSD |')
+        print('| --- | ---: | ---: | ---: | ---: | ---: | ---: |')
         base = med(rows['nsd'], 0) if 'nsd' in rows else None
         for label, desc in (('dns', 'dns unikernel'), ('nsd', 'Linux PV domU, NSD 4.6')):
             if label in rows:
                 qps = med(rows[label], 0)
-                print('| %s | %.0f | %s | %.1f | %d | %s |'
+                print('| %s | %.0f | %s | %.1f | %d | %.2f | %s |'
                       % (desc, qps, spread(rows[label]), med(rows[label], 1) / 1e3,
-                         sum(r[2] for r in rows[label]),
+                         sum(r[2] for r in rows[label]), med(rows[label], 3),
                          '%.2fx' % (qps / base) if base else '-'))
     print('\n(log %s)' % log)
 
