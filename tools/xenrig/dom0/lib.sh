@@ -101,11 +101,12 @@ wait_exit() {
   g=$1
   end=$(($(uptime_s) + ${2:-60}))
   while :; do
-    out=$(xl list -v "$g" 2>/tmp/xl-list.err)
+    # bounded: once, after an xl segfault, the next xl hung until the test's timeout
+    out=$(timeout 20 xl list -v "$g" 2>/tmp/xl-list.err)
     rc=$?
     if [ $rc -ge 128 ]; then
-      # xl itself died on a signal (a segfault in ld.so, seen now and then under TCG):
-      # that says nothing about the guest, so ask again
+      # xl itself died on a signal (a segfault in ld.so, seen now and then under TCG) or
+      # was killed by timeout: that says nothing about the guest, so ask again
       echo "@@ xl-list-died rc=$rc"
       usleep 100000
       continue
