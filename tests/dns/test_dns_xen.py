@@ -4,7 +4,6 @@
 # host over UDP and TCP through QEMU's port forwards. Slow (kernel build + TCG boot): a
 # few minutes.
 import os
-import subprocess
 import sys
 
 import pytest
@@ -16,9 +15,8 @@ from dig_matrix import *  # noqa: F401,F403  the matrix's test_* functions, on `
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "xen"))
-from rig import XenRig, free_port, xl_config  # noqa: E402
+from rig import XenRig, free_port, morgana_build, xl_config  # noqa: E402
 
-MORGANA = os.path.join(os.path.dirname(sys.executable), "morgana")
 GUEST_IP = "10.0.2.53"
 # dig's +time (and the raw UDP queries' wait) here: the answers come through QEMU TCG,
 # slirp and dom0's bridge (~50 ms when all is well; this is for a loaded machine)
@@ -27,15 +25,10 @@ WAIT = 5
 
 @pytest.fixture(scope="module")
 def dns_domu(tmp_path_factory):
-    bdir = str(tmp_path_factory.mktemp("mbxen"))
-    env = dict(os.environ, MORGANA_BUILD=bdir)
-    for args in (["configure", "configs/dns.py", "--target", "xen-x86_64", "DHCP=no",
-                  "IP=" + GUEST_IP, "GATEWAY=10.0.2.2", "TCP_IDLE=%s" % IDLE], ["build"]):
-        r = subprocess.run([MORGANA] + args, cwd=ROOT, env=env, capture_output=True,
-                           text=True, timeout=600)
-        assert r.returncode == 0, r.stdout + r.stderr
+    d = morgana_build("configs/dns.py", str(tmp_path_factory.mktemp("mbxen")), "DHCP=no",
+                      "IP=" + GUEST_IP, "GATEWAY=10.0.2.2", "TCP_IDLE=%s" % IDLE)
     port = free_port(udp=True)  # both UDP and TCP are forwarded from it
-    files = {"/guest/dns.xen": os.path.join(bdir, "dns", "dns.xen"),
+    files = {"/guest/dns.xen": os.path.join(d, "dns.xen"),
              "/guest/dns.xl": xl_config("dns", "/guest/dns.xen", memory=32,
                                         vif=["bridge=xenbr0,mac=00:16:3e:00:00:53"]).encode()}
     script = ("xl_create /guest/dns.xl\nwait_console dns 'dns: serving|Traceback' 300\n"

@@ -137,6 +137,23 @@ def program_files(path, dest='/opt'):
     return files, 'LD_LIBRARY_PATH=%s/lib %s/bin/%s' % (top, top, name)
 
 
+MORGANA = os.path.join(os.path.dirname(sys.executable), 'morgana')
+
+
+def morgana_build(config, build_dir, *options, target='xen-x86_64'):
+    """`morgana configure CONFIG --target TARGET OPTIONS...` then `morgana build` into
+    build_dir; -> build_dir/NAME, which holds NAME.xen and NAME.xl. A failure raises
+    RuntimeError with the tool's output."""
+    name = os.path.splitext(os.path.basename(config))[0]
+    for args in (['configure', config, '--target', target] + list(options), ['build', name]):
+        r = subprocess.run([MORGANA, '-B', build_dir] + args, cwd=ROOT, capture_output=True,
+                           text=True, timeout=900)
+        if r.returncode:
+            raise RuntimeError('morgana %s %s failed:\n%s%s'
+                               % (args[0], config, r.stdout, r.stderr))
+    return os.path.join(build_dir, name)
+
+
 def _module(path, cmdline=''):
     # Multiboot modules are separated by ',' in QEMU's -initrd: a literal comma is doubled.
     return ('%s %s' % (os.path.abspath(path), cmdline)).strip().replace(',', ',,')

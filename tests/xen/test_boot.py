@@ -5,7 +5,6 @@ booted as dom0 by Xen itself, is in test_boot_dom0.py: it needs the rig while th
 boot holds it."""
 import os
 import re
-import subprocess
 import sys
 
 import pytest
@@ -13,10 +12,9 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
-from rig import XenRig, retarget_xl  # noqa: E402
+from rig import XenRig, morgana_build, retarget_xl  # noqa: E402
 from morgana import logs  # noqa: E402
 
-MORGANA = os.path.join(os.path.dirname(sys.executable), "morgana")
 BUILD = os.path.join(ROOT, "build", "xentest")
 FLOOD = 5000     # log lines the flood app writes
 
@@ -24,11 +22,7 @@ FLOOD = 5000     # log lines the flood app writes
 def image(config, *options):
     """Build configs/NAME.py (or a test app) for xen-x86_64 into build/xentest/NAME."""
     name = os.path.basename(config)[:-3]
-    for cmd in (["configure", config, "--target", "xen-x86_64"] + list(options), ["build", name]):
-        r = subprocess.run([MORGANA, "-B", BUILD] + cmd, cwd=ROOT, capture_output=True,
-                           text=True, timeout=900)
-        assert r.returncode == 0, r.stdout + r.stderr
-    d = os.path.join(BUILD, name)
+    d = morgana_build(config, BUILD, *options)
     with open(os.path.join(d, name + ".xl")) as f:
         xl = retarget_xl(f.read(), "/guest/%s.xen" % name, on_poweroff="preserve",
                          on_crash="preserve")

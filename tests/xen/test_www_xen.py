@@ -4,7 +4,6 @@ right bytes, from the crunch store frozen into the image and from a FAT image on
 blkfront disk; headless Chromium renders the page (HTML + CSS + image) from each like a
 reference server serving the same htdocs/. One boot, both guests side by side."""
 import os
-import subprocess
 import sys
 import time
 import urllib.request
@@ -15,22 +14,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(ROOT, "tests", "www"))
-from rig import XenRig, free_port, retarget_xl  # noqa: E402
+from rig import XenRig, free_port, morgana_build, retarget_xl  # noqa: E402
 import screenshots  # noqa: E402
 from screenshots import HTDOCS, assert_like, assert_shows_htdocs, screenshot  # noqa: E402
 
-MORGANA = os.path.join(os.path.dirname(sys.executable), "morgana")
 GUESTS = {"crunch": ("10.0.2.20", "00:16:3e:00:00:20"), "fat": ("10.0.2.21", "00:16:3e:00:00:21")}
 
 
 def build(fs, ip):
-    bdir = os.path.join(ROOT, "build", "www-xen-" + fs)
-    for cmd in (["configure", "configs/www.py", "--target", "xen-x86_64", "FS=" + fs,
-                 "DHCP=no", "IP=" + ip, "GATEWAY=10.0.2.2"], ["build", "www"]):
-        r = subprocess.run([MORGANA, "-B", bdir] + cmd, cwd=ROOT, capture_output=True,
-                           text=True, timeout=600)
-        assert r.returncode == 0, r.stdout + r.stderr
-    return os.path.join(bdir, "www")
+    return morgana_build("configs/www.py", os.path.join(ROOT, "build", "www-xen-" + fs),
+                         "FS=" + fs, "DHCP=no", "IP=" + ip, "GATEWAY=10.0.2.2")
 
 
 @pytest.fixture(scope="module")

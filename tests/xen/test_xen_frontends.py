@@ -5,28 +5,22 @@ write+read, compared with dom0's sha256sum of the backing file), www on netfront
 and HTTP from dom0, HTTP from the host through QEMU's port forward)."""
 import os
 import re
-import subprocess
 import sys
 import urllib.request
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from rig import free_port, xl_config  # noqa: E402
+from rig import free_port, morgana_build, xl_config  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 BUILD = os.path.join(ROOT, 'build', 'xen-frontends')
-MORGANA = os.path.join(ROOT, '.cache', 'venv', 'bin', 'morgana')
 IP = '10.0.2.50'
 
 
 def build(config, *opts):
     name = os.path.basename(config)[:-3]
-    env = dict(os.environ, MORGANA_BUILD=BUILD)
-    subprocess.run([MORGANA, 'configure', '-t', 'xen-x86_64', config] + list(opts),
-                   cwd=ROOT, env=env, check=True)
-    subprocess.run([MORGANA, 'build', name], cwd=ROOT, env=env, check=True)
-    return os.path.join(BUILD, name, name + '.xen')
+    return os.path.join(morgana_build(config, BUILD, *opts), name + '.xen')
 
 
 @pytest.fixture(scope='module')
