@@ -13,6 +13,8 @@ import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'xen'))
 from rig import XenRig, retarget_xl  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from serve_bench import ready  # noqa: E402
 
 
 def main():
@@ -25,7 +27,7 @@ def main():
     for gi, arg in enumerate(args.guests):
         path, _, ip = arg.partition('@')
         ip, _, kind = ip.partition('/')
-        wait = 'wait_dns %s example.test 40' % ip if kind == 'dns' else 'wait_http %s 80 40' % ip
+        wait = ready('dns' if kind == 'dns' else 'http', ip, 40)
         base = open(os.path.splitext(path)[0] + '.xl').read()
         dest = '/guest/m%d.xen' % gi
         files[dest] = path

@@ -18,7 +18,6 @@ import argparse
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 
@@ -26,10 +25,10 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, os.path.join(ROOT, 'tests', 'xen'))
 sys.path.insert(0, HERE)
-from rig import XenRig, linux_domu_files, program_files, retarget_xl, xl_config  # noqa: E402
+from rig import (XenRig, linux_domu_files, morgana_build, program_files,  # noqa: E402
+                 retarget_xl, xl_config)
 import dns_bench  # noqa: E402
 
-MORGANA = os.path.join(os.path.dirname(sys.executable), 'morgana')
 HTTP_IP, DNS_IP = '10.0.2.20', '10.0.2.53'
 MAC = '00:16:3e:00:00:20'
 INDEX = os.path.join(ROOT, 'htdocs', 'index.html')
@@ -38,13 +37,10 @@ INDEX = os.path.join(ROOT, 'htdocs', 'index.html')
 def build(config, ip, outdir):
     """configs/NAME.py for xen-x86_64 with a static address -> (image, its .xl text)."""
     name = os.path.splitext(os.path.basename(config))[0]
-    for args in (['configure', config, '--target', 'xen-x86_64', 'DHCP=no', 'IP=' + ip,
-                  'GATEWAY=10.0.2.2'], ['build', name]):
-        r = subprocess.run([MORGANA, '-B', outdir] + args, cwd=ROOT, capture_output=True,
-                           text=True, timeout=600)
-        if r.returncode:
-            sys.exit('serve_bench: morgana %s failed:\n%s%s' % (args[0], r.stdout, r.stderr))
-    d = os.path.join(outdir, name)
+    try:
+        d = morgana_build(config, outdir, 'DHCP=no', 'IP=' + ip, 'GATEWAY=10.0.2.2')
+    except RuntimeError as e:
+        sys.exit('serve_bench: %s' % e)
     with open(os.path.join(d, name + '.xl')) as f:
         return os.path.join(d, name + '.xen'), f.read()
 
@@ -88,8 +84,11 @@ def guests(outdir, memory=None):
     return out
 
 
-def ready(kind, ip):
-    return 'wait_http %s 80 120' % ip if kind == 'http' else 'wait_dns %s example.test 120' % ip
+def ready(kind, ip, timeout=120):
+    """dom0 script line that waits until the guest at ip serves (kind: http or dns)."""
+    if kind == 'http':
+        return 'wait_http %s 80 %d' % (ip, timeout)
+    return 'wait_dns %s example.test %d' % (ip, timeout)
 
 
 def parse_wrk(out):
@@ -144,13 +143,12 @@ def main():
                     % (dnsperf, ip, a.seconds, a.clients, a.outstanding))
             # dom0's interrupt counts for the guest's vif around the load: the events the
             # guest's frontend sends cost dom0 (and so the load generator) CPU
-            script.append('xl_create /guest/{n}.xl; {ready}\n'
-                          'echo "@@ irqs {n} $(grep vif /proc/interrupts | awk \'{{s += $2}} END {{print s}}\')"\n'
-                          'echo "@@ load {n} begin"\n{load}\n'
-                          'echo "@@ load {n} end"\n'
-                          'echo "@@ irqs {n} $(grep vif /proc/interrupts | awk \'{{s += $2}} END {{print s}}\')"\n'
+            irqs = ('echo "@@ irqs %s $(grep vif /proc/interrupts | awk \'{s += $2} END '
+                    '{print s}\')"' % name)
+            script.append('xl_create /guest/{n}.xl; {ready}\n{irqs}\n'
+                          'echo "@@ load {n} begin"\n{load}\necho "@@ load {n} end"\n{irqs}\n'
                           'show_console {n}; xl destroy {n}; sleep 1'
-                          .format(n=name, ready=ready(kind, ip), load=load))
+                          .format(n=name, ready=ready(kind, ip), load=load, irqs=irqs))
     per_run = 60 + a.seconds
     with XenRig().boot(files=files, script='\n'.join(script), name='serve_bench',
                        timeout=120 + per_run * a.rounds * len(labels), cpus=a.cpus) as s:
