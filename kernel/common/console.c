@@ -75,13 +75,10 @@ static uint32_t ring_space(void) {
     return sizeof(ring->out) - (ring->out_prod - ring->out_cons);
 }
 
-static void put_async(char c) {
-    if (spill_tail == spill_head && ring_space() > 0) {
-        XENCONS_RING_IDX prod = ring->out_prod;
-        ring->out[MASK_XENCONS_IDX(prod, ring->out)] = c;
-        wmb();
-        ring->out_prod = prod + 1;
-        dirty = true;
+/* c into the ring at *prod (published by the caller), or else into `spill` */
+static void put_async(XENCONS_RING_IDX *prod, char c) {
+    if (spill_tail == spill_head && *prod - ring->out_cons < sizeof(ring->out)) {
+        ring->out[MASK_XENCONS_IDX((*prod)++, ring->out)] = c;
         return;
     }
     if (spill_tail - spill_head == SPILL_SIZE) {
@@ -96,10 +93,16 @@ static void put_async(char c) {
 }
 
 static void write_async(const char *s, size_t n) {
+    XENCONS_RING_IDX prod = ring->out_prod;
     for (size_t i = 0; i < n; i++) {
         if (s[i] == '\n' && (i == 0 || s[i - 1] != '\r'))
-            put_async('\r');
-        put_async(s[i]);
+            put_async(&prod, '\r');
+        put_async(&prod, s[i]);
+    }
+    if (prod != ring->out_prod) {
+        wmb();          /* xenconsoled sees the bytes before the index (once per write) */
+        ring->out_prod = prod;
+        dirty = true;
     }
 }
 
