@@ -46,8 +46,10 @@ $(MICROPYTHON): | $(MPY)/py/mpconfig.h
 
 # One Xen image per config: `morgana configure` + `morgana build` (kernel/Makefile inside).
 images: $(XEN_IMAGES)
+# everything an image is made of: a change to any of these rebuilds the images
+IMAGE_INPUTS := $(shell find kernel pylib drivers htdocs configs/zones -type f -not -path '*/__pycache__/*')
 .SECONDEXPANSION:
-$(BUILD)/%.xen: configs/$$(*F).py $(MPY_CROSS) $(shell find kernel pylib drivers -name '*.[chSpy]' -o -name '*.lds')
+$(BUILD)/%.xen: configs/$$(*F).py $(MPY_CROSS) $(IMAGE_INPUTS)
 	$(MORGANA) configure configs/$(*F).py --target xen-x86_64
 	$(MORGANA) build $(*F)
 

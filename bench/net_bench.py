@@ -4,9 +4,9 @@
 #   python bench/net_bench.py --csum                       (checksum variants, this Python)
 #   python bench/net_bench.py --path                       (stack per-frame cost, no I/O)
 # Setup per row: a fresh namespace; the client (curl, wrk) runs inside it.
-#   ours:  client -> tap0 (10.0.0.1) -> our stack process (10.0.0.2) serving morgana.http
+#   ours:  client -> tap0 (10.0.0.1) -> our stack process (10.0.0.2) serving morgana.http.files
 #   linux: client -> veth (10.0.0.1) -> peer namespace (10.0.0.2): the same runner and
-#          morgana.http over socket_stack (the kernel's TCP/IP), then busybox httpd
+#          morgana.http.files over socket_stack (the kernel's TCP/IP), then busybox httpd
 # bulk = curl of a SIZE MB file (best of 3); req/s = wrk -t1 -c10 on a 1 KiB file.
 import os
 import sys
@@ -139,7 +139,7 @@ def main():
         finally:
             ns.close()
     # Linux: the server in a peer namespace behind a veth pair; the kernel does TCP/IP
-    # for the same morgana.http code (over socket_stack) and for busybox httpd.
+    # for the same morgana.http.files code (over socket_stack) and for busybox httpd.
     ns = netns.Netns("benchl", linux_ip=None)
     peer = netns.Netns("benchp", linux_ip=None)
     www = "/tmp/%s.www" % peer.name
@@ -193,7 +193,7 @@ LABELS = (("cpython", "our stack, CPython"), ("micropython", "our stack, MicroPy
 def report(rows, csum, path, size_mb, secs):
     print("unix-tap; bulk: curl of %d MB (best of 3); req/s: wrk -t1 -c10 -d%ds, 1 KiB"
           % (size_mb, secs))
-    print("rows 1-2: morgana.http on our TCP/IP over TAP; rows 3-4: the same morgana.http")
+    print("rows 1-2: morgana.http.files on our TCP/IP over TAP; rows 3-4: the same morgana.http.files")
     print("on socket_stack (Linux kernel TCP/IP over veth); ratio = ours / Linux, same Python")
     print("%-26s %10s %7s %12s %7s" % ("server", "bulk MB/s", "ratio", "HTTP req/s", "ratio"))
     for key, label in LABELS:

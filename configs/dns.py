@@ -19,7 +19,7 @@ def config(c):
     c.network()
     # check the zone now, so a bad file fails configure with file:line: field (imported
     # by name: an import statement would freeze the parser into ZONE_AT=build images)
-    from morgana.config import ConfigError
+    from morgana.host.config import ConfigError
     import importlib
     load_zone = importlib.import_module("morgana.dns.zone").load_zone
     full = path if os.path.isabs(path) else os.path.join(c.root, path)

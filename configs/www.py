@@ -1,4 +1,4 @@
-# www: a static web site. The files of htdocs/ are served over HTTP/1.1 by morgana.http
+# www: a static web site. The files of htdocs/ are served over HTTP/1.1 by morgana.http.files
 # from a key-value store (FS=crunch: compiled into the image; FS=fat: a FAT disk image),
 # through host sockets (unix-socket) or our own TCP/IP stack (unix-tap, xen-*).
 #   morgana configure configs/www.py --target unix-socket PORT=8080

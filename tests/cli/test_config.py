@@ -7,8 +7,9 @@ import sys
 import pytest
 
 from cli_helpers import TOP, morgana
-from morgana import build, config
-from morgana.config import ConfigError
+from morgana.host import build
+from morgana.host import config
+from morgana.host.config import ConfigError
 
 
 def _write(tmp_path, text, name="app1.py"):
@@ -124,12 +125,12 @@ def test_xen_manifest_has_exactly_the_needed_modules(bdir):
         fn()
     mods = build.module_closure(cfg)
     for m in ("_boot", "app", "_kv_data", "morgana", "morgana.sched", "morgana.boot",
-              "morgana.plat_xen", "morgana.logs", "morgana.http", "morgana.kv_crunch",
+              "morgana.plat_xen", "morgana.logs", "morgana.http.files", "morgana.store.kv_crunch",
               "morgana.net", "morgana.net.stack", "morgana.net.tcp", "morgana.net.dhcp",
               "netfront", "morgana.xen.xenstore"):
         assert m in mods, m
     for m in ("morgana.plat_unix", "morgana.net.socket_stack", "morgana.net.tap",
-              "morgana.config", "morgana.crunch", "morgana.kv_fat", "blkfront"):
+              "morgana.host.config", "morgana.host.crunch", "morgana.store.kv_fat", "blkfront"):
         assert m not in mods, m
     src = build.manifest_source(cfg, mods)
     # MicroPython's own manifest reader accepts it and freezes package paths

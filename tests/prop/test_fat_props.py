@@ -10,7 +10,10 @@ import tempfile
 from hypothesis import event, given, settings, strategies as st, HealthCheck
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "unit"))
-from morgana import fat, kv_fat, sched, blk_file  # noqa: E402
+from morgana import sched
+from morgana.store import fat
+from morgana.store import kv_fat
+from morgana.store import blk_file
 from test_fat_image import Image  # noqa: E402
 
 ENV = dict(os.environ, LC_ALL="C.UTF-8", MTOOLS_SKIP_CHECK="1")

@@ -5,7 +5,11 @@ import sys
 from hypothesis import given, settings, strategies as st, HealthCheck
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "unit"))
-from morgana import http, http_parse as hp, http_date as hd, http_range as hr, kv_crunch  # noqa: E402,E501
+from morgana.http import files as http
+from morgana.http import parse as hp
+from morgana.http import date as hd
+from morgana.http import range as hr
+from morgana.store import kv_crunch
 from test_http_fakes import serve, parse_responses  # noqa: E402
 
 MT = 1700000000

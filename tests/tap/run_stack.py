@@ -6,7 +6,7 @@
 #                [--fetch IP:PORT:/path] [--impair LOSS,DUP,REORDER]
 # Services: UDP echo on port 7; UDP port 9999 answers "stats" with the stack counters
 # (JSON); with --serve-bytes, each TCP connection to PORT receives N pattern bytes;
-# with --http, morgana.http serves /big.bin (bigfile.make(SIZE)) and /small.html (1 KiB).
+# with --http, morgana.http.files serves /big.bin (bigfile.make(SIZE)) and /small.html (1 KiB).
 # --fetch downloads over our TCP with a minimal HTTP/1.0 GET and prints
 # "FETCHED <status> <body bytes> <sha256 hex> <seconds>".
 # Prints "READY <ip>" once it has an address. Runs until killed.
@@ -119,8 +119,8 @@ async def main(opts):
 
         st.listen(port, blast)
     if opts["http"] and tcp_ok:
-        from morgana.http import Server
-        from morgana.kv_crunch import KV
+        from morgana.http.files import Server
+        from morgana.store.kv_crunch import KV
         import bigfile
         port, size = opts["http"]
         kv = KV({"big.bin": (1700000000, "application/octet-stream", bigfile.make(size)),

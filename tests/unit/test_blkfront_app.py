@@ -1,4 +1,4 @@
-# configs/xentest_blk.py (the in-Xen blkfront test app) run against the fake blkback,
+# tests/xen/configs/xentest_blk.py (the in-Xen blkfront test app) run against the fake blkback,
 # checking its printed checksums against what the "dom0" side sees in the disk.
 import sys
 import hashlib
@@ -9,8 +9,8 @@ from fake_xenstored import FakeXenstored
 from fake_blkback import FakeBlkback
 from morgana.xen import ring as R
 
-# configs/ holds the apps (found from this file, whatever the working directory)
-_CONFIGS = (__file__.rsplit("/", 1)[0] if "/" in __file__ else ".") + "/../../configs"
+# tests/xen/configs/ holds the test apps (found from this file, whatever the working directory)
+_CONFIGS = (__file__.rsplit("/", 1)[0] if "/" in __file__ else ".") + "/../xen/configs"
 if _CONFIGS not in sys.path:
     sys.path.append(_CONFIGS)
 import xentest_blk

@@ -1,6 +1,9 @@
 # Reading FAT16/FAT32 volumes (images from test_fat_image's writer): BPB, chains, long
 # and short names, timestamps, kv_fat, and the HTTP server on top of it.
-from morgana import fat, kv_fat, http, sched
+from morgana import sched
+from morgana.store import fat
+from morgana.store import kv_fat
+from morgana.http import files as http
 from test_fat_image import Image, STAMP_EPOCH
 from test_http_fakes import serve, parse_responses
 

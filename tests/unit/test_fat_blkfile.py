@@ -1,6 +1,8 @@
 # blk_file: the block interface over a host file, bounds-checked; FAT on top of it.
 import os
-from morgana import blk_file, kv_fat, sched
+from morgana import sched
+from morgana.store import blk_file
+from morgana.store import kv_fat
 from test_fat_image import Image
 
 PATH = "/tmp/morgana-test-blkfile-%d.img" % os.getpid() if hasattr(os, "getpid") else \

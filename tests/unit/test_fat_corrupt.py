@@ -1,7 +1,9 @@
 # Corrupt FAT images: each must fail with a FatError naming the problem, never read
 # outside the device, loop, or crash with an unrelated exception.
 import struct
-from morgana import fat, kv_fat, sched
+from morgana import sched
+from morgana.store import fat
+from morgana.store import kv_fat
 from test_fat_image import Image, SparseBlock
 
 FILES = {"index.html": b"<h1>x</h1>", "d/f.bin": bytes(range(256)) * 20, "d/e/g.txt": b"g"}

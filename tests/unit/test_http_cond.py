@@ -1,5 +1,6 @@
 # Conditional requests (ETag/If-None-Match, Last-Modified/If-Modified-Since) and Range.
-from morgana import http, kv_crunch
+from morgana.http import files as http
+from morgana.store import kv_crunch
 from test_http_fakes import serve, parse_responses, PlainKV
 
 MT = 1700000000

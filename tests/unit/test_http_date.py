@@ -1,5 +1,5 @@
 # HTTP dates: formatting known instants, calendar arithmetic, the three parse formats.
-from morgana import http_date as hd
+from morgana.http import date as hd
 
 
 def test_http_date_known_values():

@@ -1,6 +1,8 @@
 # Timeouts: idle keep-alive connections, slow (slowloris) heads, slow readers, stalled
 # request bodies. Short timeouts so the suite stays quick; bounds are generous.
-from morgana import http, kv_crunch, sched
+from morgana import sched
+from morgana.http import files as http
+from morgana.store import kv_crunch
 from test_http_fakes import FakeFlow, parse_responses
 
 FILES = {"a.txt": (1700000000, "text/plain; charset=utf-8", b"A" * 100)}

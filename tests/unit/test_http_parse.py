@@ -1,6 +1,6 @@
 # Pure request parsing: heads, fields, paths, content types.
-from morgana import http_parse as hp
-from morgana import mimetypes
+from morgana.http import parse as hp
+from morgana.http import mimetypes
 
 
 def _status(fn, *args):

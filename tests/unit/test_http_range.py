@@ -1,5 +1,5 @@
 # Validators and ranges: entity-tag lists, byte-range sets against RFC 9110 examples.
-from morgana import http_range as hr
+from morgana.http import range as hr
 
 
 def test_etags_and_none_match():

@@ -1,6 +1,8 @@
 # HTTP server behaviour over a scripted flow: serving, keep-alive, pipelining, directories,
 # error statuses. Validators/ranges/timeouts are in test_http_cond.py / test_http_limits.py.
-from morgana import http, kv_crunch, sched
+from morgana import sched
+from morgana.http import files as http
+from morgana.store import kv_crunch
 from test_http_fakes import serve, parse_responses, PlainKV, FakeFlow
 
 MT = 1700000000                       # Tue, 14 Nov 2023 22:13:20 GMT

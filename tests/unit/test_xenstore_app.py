@@ -1,4 +1,4 @@
-# configs/xentest_xs.py (the in-Xen xenstore test app) run against the fake xenstored.
+# tests/xen/configs/xentest_xs.py (the in-Xen xenstore test app) run against the fake xenstored.
 import sys
 
 import fake_xen
@@ -6,8 +6,8 @@ from fake_xenstored import FakeXenstored
 from morgana import sched
 from morgana.xen import ring as R
 
-# configs/ holds the apps (found from this file, whatever the working directory)
-_CONFIGS = (__file__.rsplit("/", 1)[0] if "/" in __file__ else ".") + "/../../configs"
+# tests/xen/configs/ holds the test apps (found from this file, whatever the working directory)
+_CONFIGS = (__file__.rsplit("/", 1)[0] if "/" in __file__ else ".") + "/../xen/configs"
 if _CONFIGS not in sys.path:
     sys.path.append(_CONFIGS)
 import xentest_xs

@@ -4,7 +4,7 @@
 import os
 import subprocess
 
-from morgana import crunch
+from morgana.host import crunch
 
 import www_rig
 

@@ -84,7 +84,7 @@ def make_fat(site, img, bits):
 def make_crunch(site, outdir, modname="_htdocs"):
     os.makedirs(outdir, exist_ok=True)
     # through the command line, as `morgana build` would run it
-    run([PY, "-m", "morgana.crunch", site, os.path.join(outdir, modname + ".py")], cwd=TOP)
+    run([PY, "-m", "morgana.host.crunch", site, os.path.join(outdir, modname + ".py")], cwd=TOP)
     return outdir, modname
 
 

@@ -25,8 +25,8 @@ def build(config, *opts):
 
 @pytest.fixture(scope='module')
 def run(rig):
-    images = {'xs': build('configs/xentest_xs.py', 'DOM0_WAIT=60'),
-              'blk': build('configs/xentest_blk.py'),
+    images = {'xs': build('tests/xen/configs/xentest_xs.py', 'DOM0_WAIT=60'),
+              'blk': build('tests/xen/configs/xentest_blk.py'),
               'www': build('configs/www.py', 'DHCP=no', 'IP=' + IP, 'GATEWAY=10.0.2.2')}
     files = {'/guest/%s.xen' % k: v for k, v in images.items()}
     files['/guest/xs.xl'] = xl_config('xentest_xs', '/guest/xs.xen').encode()

@@ -1,4 +1,4 @@
-# Read-only kv store over files frozen into the image by `morgana.crunch`.
+# Read-only kv store over files frozen into the image by `morgana.host.crunch`.
 # The generated module holds FILES = {name: (mtime, content_type, data)}; frozen by
 # mpy-cross the data bytes live in the image's rodata, so view() hands out memoryviews
 # over them and serving a file copies nothing.
@@ -63,6 +63,6 @@ def from_module(modname):
     mod = __import__(modname)
     files = getattr(mod, "FILES", None)
     if files is None:
-        raise ValueError("module %r has no FILES table: not made by morgana.crunch"
+        raise ValueError("module %r has no FILES table: not made by morgana.host.crunch"
                          % (modname,))
     return KV(files)

@@ -34,7 +34,7 @@ def _net_lines(cfg):
 
 def _disk_lines(cfg, image, devid, ro, var):
     if cfg["target"].startswith("unix"):
-        return ["from morgana import blk_file",
+        return ["from morgana.store import blk_file",
                 "%s = blk_file.BlockFile(%r, read_only=%r)" % (var, image, ro)]
     return ["import blkfront",
             "%s = await blkfront.connect(%d)" % (var, devid)]
@@ -56,11 +56,11 @@ def _kv_lines(cfg):
     if kv is None:
         return []
     if kv["fs"] == "crunch":
-        return ["from morgana import kv_crunch",
+        return ["from morgana.store import kv_crunch",
                 "env.kv = kv_crunch.from_module(%r)" % KV_MODULE]
     d = disks(cfg)[0]
     return _disk_lines(cfg, d[1], d[2], True, "kvblk") + [
-        "from morgana import kv_fat",
+        "from morgana.store import kv_fat",
         "env.kv = await kv_fat.open_kv(kvblk)"]
 
 
@@ -79,9 +79,9 @@ def _service_lines(cfg):
     lines = []
     for s in cfg["services"]:
         if s["kind"] == "http":
-            if not lines or "from morgana import http" not in lines:
-                lines += ["from morgana import http, logs"]
-            lines += ["srv = http.Server(env.kv, log=logs.Src('http'))",
+            if "from morgana.http import files" not in lines:
+                lines += ["from morgana import logs", "from morgana.http import files"]
+            lines += ["srv = files.Server(env.kv, log=logs.Src('http'))",
                       "env.stack.listen(%d, srv.handle)" % s["port"],
                       "env.services.append(srv)",
                       "env.log.info('http: serving on port %d')" % s["port"]]

@@ -5,8 +5,10 @@
 import argparse
 import sys
 
-from morgana import build, config, targets
-from morgana.config import ConfigError
+from morgana.host import build
+from morgana.host import config
+from morgana.host import targets
+from morgana.host.config import ConfigError
 
 
 def _parser():

@@ -2,7 +2,7 @@
 # read once at open (a static site is small), so size/mtime/names need no I/O and a
 # lookup is one dict access. Names are '/'-separated paths from the root, as stored
 # (long names); lookups also match case-insensitively, as FAT itself does.
-from morgana import fat
+from morgana.store import fat
 
 MAX_DEPTH = 32
 MAX_ENTRIES = 65536

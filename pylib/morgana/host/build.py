@@ -10,14 +10,15 @@ import subprocess
 import sys
 import time
 
-from morgana import boot_gen, config, targets
-from morgana.config import ConfigError
+from morgana.host import boot_gen
+from morgana.host import config
+from morgana.host import targets
+from morgana.host.config import ConfigError
 
-PYLIB = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYLIB = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOP = os.path.dirname(PYLIB)                       # the Morgana source tree
 DRIVERS = [os.path.join(TOP, "drivers", d) for d in ("console", "netfront", "blkfront")]
-HOST_ONLY = ("morgana.config", "morgana.cli", "morgana.build", "morgana.boot_gen",
-             "morgana.targets", "morgana.crunch")
+HOST_ONLY = ("morgana.host",)           # the host tool's package: never in an image
 
 
 def say(msg):
@@ -127,7 +128,7 @@ def _gen_steps(cfg):
         out = os.path.join(bdir, boot_gen.KV_MODULE + ".py")
 
         def crunch_step(kv=kv, out=out):
-            from morgana import crunch
+            from morgana.host import crunch
             return "%d files" % crunch.write_module(kv["root"], out)
         steps.append(("crunch %s -> %s" % (_rel(kv["root"]), _rel(out)), crunch_step))
     if kv is not None and kv["fs"] == "fat":
@@ -258,7 +259,7 @@ def module_closure(cfg):
     never = HOST_ONLY + targets.get(cfg["target"]).never
     while todo:
         name = todo.pop()
-        if name in found or name in never:
+        if name in found or name in never or name.startswith(HOST_ONLY[0] + "."):
             continue
         path, _ = _find_module(name, search)
         if path is None:

@@ -7,13 +7,13 @@
 # Bodies go out in chunks sliced from a memoryview when the store offers one (crunch),
 # never as one concatenated copy of the file.
 from morgana import sched
-from morgana import mimetypes
-from morgana.http_conn import Conn
-from morgana.http_parse import (
+from morgana.http import mimetypes
+from morgana.http.conn import Conn
+from morgana.http.parse import (
     HttpError, KNOWN_METHODS, find_head_end, skip_leading_crlf, parse_request,
     parse_content_length, has_token, target_path)
-from morgana.http_date import http_date, parse_http_date
-from morgana.http_range import Unsatisfiable, match, none_match, parse_range, coalesce
+from morgana.http.date import http_date, parse_http_date
+from morgana.http.range import Unsatisfiable, match, none_match, parse_range, coalesce
 
 REASONS = {
     200: b"OK", 206: b"Partial Content", 301: b"Moved Permanently",

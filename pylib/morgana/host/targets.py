@@ -24,7 +24,7 @@ class Target:
 
 
 XEN_NEVER = ("morgana.plat_unix", "morgana.net.socket_stack", "morgana.net.tap",
-             "morgana.blk_file")
+             "morgana.store.blk_file")
 
 TARGETS = {}
 for _t in (
@@ -42,7 +42,7 @@ for _t in (
 def get(name):
     t = TARGETS.get(name)
     if t is None:
-        from morgana.config import ConfigError
+        from morgana.host.config import ConfigError
         raise ConfigError("--target: unknown target %r (choose from %s)"
                           % (name, ", ".join(sorted(TARGETS))))
     return t

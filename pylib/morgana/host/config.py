@@ -5,7 +5,7 @@
 # result is a plain dict (build/NAME/config.json) from which the boot module is made.
 import os
 
-from morgana import targets
+from morgana.host import targets
 
 NAME_OK = "abcdefghijklmnopqrstuvwxyz0123456789_-"
 BOOL_WORDS = {"1": True, "yes": True, "true": True, "on": True,
