@@ -10,7 +10,7 @@ PY    := $(VENV)/bin/python
 MORGANA := $(VENV)/bin/morgana
 MICROPYTHON := $(BUILD)/unix/micropython
 MPY_CROSS   := $(MPY)/mpy-cross/build/mpy-cross
-export MICROPYPATH := $(TOP)/pylib:$(TOP)/drivers/console:$(TOP)/drivers/netfront:$(TOP)/drivers/blkfront:$(TOP)/tests/unit
+export MICROPYPATH := $(TOP)/pylib:$(TOP)/pylib/compat:$(TOP)/drivers/console:$(TOP)/drivers/netfront:$(TOP)/drivers/blkfront:$(TOP)/tests/unit
 export PATH := $(VENV)/bin:$(PATH)
 
 # the unikernels built for Xen x86_64 by `make`

@@ -71,6 +71,9 @@ def line_repl(g, stdin=None, stdout=None):
 
 async def _run(app, env, devices, services):
     await devices(env)
+    if env.stack is not None:
+        from morgana import net
+        net.set_default(env.stack)
     if services is not None:
         await services(env)
     main = getattr(app, "main", None)

@@ -8,3 +8,18 @@ class Drop(Exception):
     @property
     def reason(self):
         return self.args[0]
+
+
+# The unikernel's network stack, for code that is not handed one (asyncio's
+# start_server/open_connection): the boot module registers env.stack here.
+_default = None
+
+
+def set_default(stack):
+    global _default
+    _default = stack
+
+
+def default():
+    """The stack registered by the boot module, or None (no c.network() in the config)."""
+    return _default
