@@ -87,13 +87,34 @@ def parse_responses(data, head_requests=()):
         i = e + 4
         status = int(code)
         n = 0
-        if len(out) not in head_requests and status != 304:
+        if hdrs.get("transfer-encoding") == "chunked" and len(out) not in head_requests:
+            body, i = _dechunk(data, i)
+            out.append((status, hdrs, body))
+            continue
+        if len(out) not in head_requests and status not in (204, 304) and status >= 200:
             n = int(hdrs["content-length"])
         body = data[i:i + n]
         assert len(body) == n, "body shorter than Content-Length"
         i += n
         out.append((status, hdrs, body))
     return out
+
+
+def _dechunk(data, i):
+    # a chunked body at data[i:] -> (body, index after it); asserts on bad framing
+    parts = []
+    while True:
+        e = data.find(b"\r\n", i)
+        assert e > i, "missing chunk size line"
+        size = int(data[i:e], 16)
+        i = e + 2
+        if size == 0:
+            assert data[i:i + 2] == b"\r\n", "no blank line after the last chunk"
+            return b"".join(parts), i + 2
+        parts.append(data[i:i + size])
+        assert len(parts[-1]) == size, "chunk shorter than its size"
+        assert data[i + size:i + size + 2] == b"\r\n", "chunk not followed by CRLF"
+        i += size + 2
 
 
 def serve(srv, script, **kw):

@@ -190,10 +190,26 @@ def test_bad_requests_get_400_and_close():
         assert r[0][1]["connection"] == "close"
 
 
-def test_transfer_encoding_refused():
-    assert one(get(b"/", b"Transfer-Encoding: chunked\r\n"))[0] == 501
+def test_transfer_encodings_other_than_chunked_refused():
+    assert one(get(b"/", b"Transfer-Encoding: gzip, chunked\r\n"))[0] == 501
+    assert one(get(b"/", b"Transfer-Encoding: chunked\r\n", version=b"HTTP/1.0"))[0] == 501
     st = one(get(b"/", b"Transfer-Encoding: chunked\r\nContent-Length: 3\r\n"))[0]
     assert st == 400
+
+
+def test_chunked_request_body_is_consumed_and_the_next_request_served():
+    req = get(b"/", b"Transfer-Encoding: chunked\r\n") + b"3;x=1\r\nabc\r\n0\r\nT: 1\r\n\r\n"
+    flow = serve(server(), [req + get(b"/css/site.css")])
+    r = parse_responses(flow.data())
+    assert [x[0] for x in r] == [200, 200], r
+    assert r[1][2] == b"body{color:red}\n"
+
+
+def test_chunked_request_body_over_the_limit_is_413():
+    req = get(b"/", b"Transfer-Encoding: chunked\r\n") + b"ffff\r\n" + b"a" * 65535
+    assert one(req, max_body=1000)[0] == 413
+    bad = get(b"/", b"Transfer-Encoding: chunked\r\n") + b"zz\r\n"
+    assert one(bad)[0] == 400
 
 
 def test_size_limits():

@@ -79,9 +79,11 @@ def _service_lines(cfg):
     lines = []
     for s in cfg["services"]:
         if s["kind"] == "http":
-            if "from morgana.http import files" not in lines:
-                lines += ["from morgana import logs", "from morgana.http import files"]
-            lines += ["srv = files.Server(env.kv, log=logs.Src('http'))",
+            # the static site is an App with one route: the kv store at /
+            if "from morgana.http.app import App" not in lines:
+                lines += ["from morgana import logs", "from morgana.http.app import App"]
+            lines += ["srv = App(max_body=65536, log=logs.Src('http'))",
+                      "srv.static('/', env.kv)",
                       "env.stack.listen(%d, srv.handle)" % s["port"],
                       "env.services.append(srv)",
                       "env.log.info('http: serving on port %d')" % s["port"]]

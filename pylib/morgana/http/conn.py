@@ -18,6 +18,7 @@ class Conn:
         self.deadline = 0.0
         self.fired = False
         self.partial = False      # a request head has started arriving (408 on timeout)
+        self.close_after = False  # the response's end is the connection's (HTTP/1.0 stream)
         self._dog = None
 
     def expire_in(self, seconds):

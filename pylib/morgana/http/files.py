@@ -1,35 +1,22 @@
-# HTTP/1.1 static file server over a kv store (crunch or fat): GET/HEAD, keep-alive and
-# pipelining, ETag/Last-Modified validators, conditional and Range requests, limits and
-# timeouts. One task per connection: `stack.listen(80, Server(kv).handle)`.
+# Static files from a kv store (crunch or fat) over HTTP/1.1: GET/HEAD, ETag and
+# Last-Modified validators, conditional and Range requests (one range or
+# multipart/byteranges), directory index and redirects. An app in itself (`respond`) and a
+# route of morgana.http.app.App (`app.static(prefix, kv)`); connections, limits, bodies
+# and timeouts are morgana.http.server's. `Server(kv, ...)` is the static server alone.
 #
 # Per-file response pieces (validators, type, length) are computed once and cached; the
-# per-request path is: parse head -> cached lookup -> join a few bytes -> write chunks.
-# Bodies go out in chunks sliced from a memoryview when the store offers one (crunch),
-# never as one concatenated copy of the file.
+# per-request path is: cached lookup -> join a few bytes -> write chunks. Bodies go out in
+# chunks sliced from a memoryview when the store offers one (crunch), never as one
+# concatenated copy of the file.
 from morgana import sched
 from morgana.http import mimetypes
-from morgana.http.conn import Conn
-from morgana.http.parse import (
-    HttpError, KNOWN_METHODS, find_head_end, skip_leading_crlf, parse_request,
-    parse_content_length, has_token, target_path)
+from morgana.http import server as _server
+from morgana.http.server import Close
+from morgana.http.parse import HttpError, KNOWN_METHODS, target_path
 from morgana.http.date import http_date, parse_http_date
 from morgana.http.range import Unsatisfiable, match, none_match, parse_range, coalesce
 
-REASONS = {
-    200: b"OK", 206: b"Partial Content", 301: b"Moved Permanently",
-    304: b"Not Modified", 400: b"Bad Request", 404: b"Not Found",
-    405: b"Method Not Allowed", 408: b"Request Timeout", 412: b"Precondition Failed",
-    413: b"Content Too Large",
-    414: b"URI Too Long", 416: b"Range Not Satisfiable",
-    431: b"Request Header Fields Too Large", 500: b"Internal Server Error",
-    501: b"Not Implemented", 505: b"HTTP Version Not Supported",
-}
-
 _UNRESERVED = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~/"
-
-
-class _Close(Exception):
-    """Stop serving this connection (peer gone, timed out, or framing lost)."""
 
 
 class _File:
@@ -59,233 +46,30 @@ def _quote(name):
     return bytes(out)
 
 
-def _wall():
-    return sched.platform().wall_ns() // 1000000000
+def Server(kv, index="index.html", max_cache=512, **kw):
+    """An HTTP server of kv's files alone (see morgana.http.server.Server for **kw)."""
+    return _server.Server(Files(kv, index, max_cache), **kw)
 
 
-class Server:
-    def __init__(self, kv, log=None, max_head=8192, max_headers=64, max_uri=2048,
-                 max_body=65536, idle_timeout=15.0, head_timeout=10.0,
-                 write_timeout=30.0, chunk=16384, index="index.html",
-                 server_name="Morgana", max_cache=512, clock=_wall):
-        if chunk < 512:
-            raise ValueError("chunk must be at least 512 bytes")
-        if max_head < 256 or max_uri < 16 or max_headers < 1:
-            raise ValueError("limits too small to serve any request")
+class Files:
+    def __init__(self, kv, index="index.html", max_cache=512, log=None):
         self.kv = kv
-        # log: a callable taking one line, or a morgana.logs source: then access lines
-        # are built only when its level lets INFO through (they cost ~15% of req/s)
-        self._src = None
-        if log is not None and hasattr(log, "enabled") and hasattr(log, "info"):
-            self._src = log
-            log = log.info
-        self.log = log
-        self.max_head = max_head
-        self.max_headers = max_headers
-        self.max_uri = max_uri
-        self.max_body = max_body
-        # None: no limit (a deadline far away keeps the per-call path branch-free)
-        self.idle_timeout = 1e9 if idle_timeout is None else idle_timeout
-        self.head_timeout = 1e9 if head_timeout is None else head_timeout
-        self.write_timeout = 1e9 if write_timeout is None else write_timeout
-        self._tick = min(self.idle_timeout, self.head_timeout, self.write_timeout) / 4
-        self.chunk = chunk
         self.index = index
         self.max_cache = max_cache
-        self.clock = clock
-        self._server_hdr = b"Server: " + server_name.encode() + b"\r\n"
+        self.log = log
         self._files = {}
-        self._dsec = -1
-        self._dhdr = b""
         self._bseq = 0
         self._ctype = getattr(kv, "content_type", None)
         self._view = getattr(kv, "view", None)
-        self.stats = {"connections": 0, "requests": 0, "errors": 0, "timeouts": 0}
 
-    # ---- small helpers ----
-
-    def _date(self):
-        s = self.clock()
-        if s != self._dsec:
-            self._dsec = s
-            self._dhdr = b"Date: " + http_date(s) + b"\r\n" + self._server_hdr
-        return self._dhdr
-
-    def _logline(self, c, req, status, nbytes):
-        if self.log is None:
-            return
-        if self._src is not None and not self._src.enabled(20):     # 20: logs.INFO
-            return
-        peer = c.peer
-        who = "%s:%s" % (peer[0], peer[1]) if peer else "-"
-        if req is None:
-            line = "-"
-        else:
-            line = (req.method + b" " + req.target).decode()
-        self.log('%s "%s" %d %d' % (who, line, status, nbytes))
-
-    def _oops(self, e):
+    def _oops(self, srv, e):
         # a store failure (corrupt FAT, I/O error) is the server's fault, not the client's
-        self.stats["errors"] += 1
-        if self.log is not None:
-            self.log("store error: %r" % (e,))
+        srv.stats["errors"] += 1
+        srv.say("store error: %r" % (e,))
 
-    def _too_big(self, buf):
-        # Which limit did an oversized head break: the request line (414) or fields (431)?
-        nl = buf.find(b"\n")
-        if nl < 0 or nl > self.max_uri + 16:
-            return HttpError(414, "request line too long")
-        return HttpError(431, "request head larger than %d bytes" % self.max_head)
-
-    # ---- reading ----
-
-    async def _read_head(self, c, buf, pos):
-        """(head, buf, pos) once a whole head is buffered at buf[pos:]; None when the
-        peer goes away. HttpError for oversized heads. The first byte must come within
-        idle_timeout, the whole head within head_timeout of its first byte (slowloris).
-        Pipelined requests are consumed by moving pos, not by re-slicing the buffer."""
-        scanned = pos
-        started = False
-        c.expire_in(self.idle_timeout)
-        while True:
-            if pos < len(buf):
-                if not started:
-                    started = c.partial = True
-                    c.expire_in(self.head_timeout)
-                pos = skip_leading_crlf(buf, pos)
-                if scanned < pos:
-                    scanned = pos
-            if pos < len(buf):
-                end = find_head_end(buf, scanned, pos)
-                if end >= 0:
-                    if end - pos > self.max_head:
-                        raise self._too_big(buf[pos:])
-                    c.partial = False
-                    return buf[pos:end], buf, end
-                if len(buf) - pos > self.max_head:
-                    raise self._too_big(buf[pos:])
-                scanned = len(buf)
-            data = await c.read()
-            if not data:
-                return None
-            if not started:
-                started = c.partial = True
-                c.expire_in(self.head_timeout)
-            if pos:
-                buf = buf[pos:]
-                scanned -= pos
-                pos = 0
-            buf = buf + data if buf else data
-
-    async def _discard(self, c, buf, pos, n):
-        # Skip a request body of n bytes (GET with a body, or a 405'd POST).
-        c.expire_in(self.head_timeout)
-        while len(buf) - pos < n:
-            n -= len(buf) - pos
-            buf = await c.read()
-            pos = 0
-            if not buf:
-                raise _Close()
-        return buf, pos + n
-
-    async def _write(self, c, data):
-        c.expire_in(self.write_timeout)
-        await c.write(data)
-
-    # ---- the connection loop ----
-
-    async def handle(self, flow):
-        """Serve one connection until close, error or timeout; always closes flow."""
-        self.stats["connections"] += 1
-        c = Conn(flow, self._tick)
-        buf = b""
-        pos = 0
-        try:
-            while True:
-                req = None
-                try:
-                    got = await self._read_head(c, buf, pos)
-                    if got is None:
-                        return
-                    head, buf, pos = got
-                    req = parse_request(head, self.max_uri, self.max_headers)
-                    self.stats["requests"] += 1
-                    keep, buf, pos = await self._prepare(c, req, buf, pos)
-                    status, nbytes = await self._respond(c, req, keep)
-                except HttpError as e:
-                    self.stats["errors"] += 1
-                    head_only = req is not None and req.method == b"HEAD"
-                    nbytes = await self._error(c, e.status, False, head_only)
-                    self._logline(c, req, e.status, nbytes)
-                    return
-                self._logline(c, req, status, nbytes)
-                if not keep:
-                    return
-                await sched.sleep(0)      # one request per turn: pipeliners can't hog
-        except sched.Cancelled:
-            if not c.fired:
-                raise                    # cancelled from outside: not ours to swallow
-            await self._timed_out(c)
-        except (_Close, OSError):
-            return
-        finally:
-            c.stop()
-            try:
-                await flow.close()
-            except Exception:
-                pass
-
-    async def _timed_out(self, c):
-        self.stats["timeouts"] += 1
-        if not c.partial:
-            return                       # idle keep-alive or stuck writer: just close
-        try:
-            await self._error(c, 408, False, False)
-        except sched.Cancelled:
-            if not c.fired:
-                raise
-        except OSError:
-            pass
-
-    async def _prepare(self, c, req, buf, pos):
-        """Connection persistence and request body handling; (keep, buf, pos)."""
-        h = req.headers
-        conn = h.get(b"connection")
-        if req.version == 11:
-            keep = not has_token(conn, b"close")
-        else:
-            keep = has_token(conn, b"keep-alive")
-        if b"transfer-encoding" in h:
-            # we take no request bodies; a chunked one could not even be skipped safely
-            if b"content-length" in h:
-                raise HttpError(400, "both Transfer-Encoding and Content-Length")
-            raise HttpError(501, "request Transfer-Encoding not supported")
-        cl = h.get(b"content-length")
-        if cl is not None:
-            n = parse_content_length(cl)
-            if n > self.max_body:
-                raise HttpError(413, "request body larger than %d bytes" % self.max_body)
-            if n:
-                buf, pos = await self._discard(c, buf, pos, n)
-        return keep, buf, pos
-
-    def _conn_hdr(self, req, keep):
-        if not keep:
-            return b"Connection: close\r\n"
-        if req.version == 10:
-            return b"Connection: keep-alive\r\n"
-        return b""
-
-    async def _error(self, c, status, keep, head_only, extra=b""):
-        reason = REASONS.get(status, b"Error")
-        body = b"<!DOCTYPE html>\n<html><head><title>%d %s</title></head><body><h1>%d %s" \
-               b"</h1></body></html>\n" % (status, reason, status, reason)
-        head = b"".join((b"HTTP/1.1 %d %s\r\n" % (status, reason), self._date(),
-                         b"Content-Type: text/html; charset=utf-8\r\n",
-                         b"Content-Length: %d\r\n" % len(body), extra,
-                         b"" if keep else b"Connection: close\r\n", b"\r\n"))
-        await self._write(c, head if head_only else head + body)
-        return 0 if head_only else len(body)
+    async def respond(self, srv, c, req, keep):
+        name, is_dir = target_path(req.target)
+        return await self.serve(srv, c, req, keep, name, is_dir, b"/")
 
     async def _lookup(self, name, is_dir):
         """_File for a request path, the string 'redirect' for a directory named without
@@ -308,29 +92,30 @@ class Server:
         self._files[key] = f
         return f
 
-    async def _respond(self, c, req, keep):
+    async def serve(self, srv, c, req, keep, name, is_dir, prefix):
+        """Answer req for the file `name` of the store (is_dir: the path ended in /);
+        prefix: where the store is mounted in the URL space (b'/' at the root)."""
         m = req.method
         if m != b"GET" and m != b"HEAD":
             if m in KNOWN_METHODS:
-                n = await self._error(c, 405, keep, False, b"Allow: GET, HEAD\r\n")
+                n = await srv.error(c, 405, keep, False, b"Allow: GET, HEAD\r\n")
                 return 405, n
             raise HttpError(501, "method not implemented")
         head_only = m == b"HEAD"
-        name, is_dir = target_path(req.target)
         try:
             f = await self._lookup(name, is_dir)
         except Exception as e:
-            self._oops(e)
+            self._oops(srv, e)
             raise HttpError(500, "store error")
         if f is None:
-            return 404, await self._error(c, 404, keep, head_only)
+            return 404, await srv.error(c, 404, keep, head_only)
         if f == "redirect":
             q = req.target.find(b"?")
             query = req.target[q:] if q >= 0 else b""     # keep ?query for the directory
-            loc = b"Location: /" + _quote(name) + b"/" + query + b"\r\n"
-            return 301, await self._error(c, 301, keep, head_only, loc)
+            loc = b"Location: " + prefix + _quote(name) + b"/" + query + b"\r\n"
+            return 301, await srv.error(c, 301, keep, head_only, loc)
         h = req.headers
-        conn = self._conn_hdr(req, keep)
+        conn = srv.conn_hdr(req, keep)
         # preconditions in RFC 9110 13.2.2 order: If-Match / If-Unmodified-Since first
         im = h.get(b"if-match")
         if im is not None:
@@ -340,7 +125,7 @@ class Server:
             t = parse_http_date(ius) if ius is not None else None
             held = t is None or f.mtime <= t
         if not held:
-            return 412, await self._error(c, 412, keep, head_only)
+            return 412, await srv.error(c, 412, keep, head_only)
         inm = h.get(b"if-none-match")
         if inm is not None:
             fresh = none_match(inm, f.etag)
@@ -349,8 +134,8 @@ class Server:
             t = parse_http_date(ims) if ims is not None else None
             fresh = t is not None and f.mtime <= t
         if fresh:
-            await self._write(c, b"".join((b"HTTP/1.1 304 Not Modified\r\n",
-                                              self._date(), f.validators, conn, b"\r\n")))
+            await srv.write(c, b"".join((b"HTTP/1.1 304 Not Modified\r\n",
+                                              srv.date(), f.validators, conn, b"\r\n")))
             return 304, 0
         rng = h.get(b"range")
         if rng is not None and not head_only and self._if_range(h.get(b"if-range"), f):
@@ -358,24 +143,24 @@ class Server:
                 ranges = parse_range(rng, f.size)
             except Unsatisfiable:
                 extra = b"Content-Range: bytes */%d\r\n" % f.size
-                return 416, await self._error(c, 416, keep, False, extra)
+                return 416, await srv.error(c, 416, keep, False, extra)
             if ranges is not None:
                 ranges = coalesce(ranges)
                 if len(ranges) == 1:
                     a, b = ranges[0]
-                    head = b"".join((b"HTTP/1.1 206 Partial Content\r\n", self._date(),
+                    head = b"".join((b"HTTP/1.1 206 Partial Content\r\n", srv.date(),
                                      f.hdrs, b"Content-Range: bytes %d-%d/%d\r\n"
                                      % (a, b, f.size),
                                      b"Content-Length: %d\r\n" % (b - a + 1), conn, b"\r\n"))
-                    await self._send(c, head, f, a, b - a + 1)
+                    await self._send(srv, c, head, f, a, b - a + 1)
                     return 206, b - a + 1
-                return 206, await self._send_multi(c, f, ranges, conn)
-        head = b"".join((b"HTTP/1.1 200 OK\r\n", self._date(), f.hdrs, f.len200, conn,
+                return 206, await self._send_multi(srv, c, f, ranges, conn)
+        head = b"".join((b"HTTP/1.1 200 OK\r\n", srv.date(), f.hdrs, f.len200, conn,
                          b"\r\n"))
         if head_only:
-            await self._write(c, head)
+            await srv.write(c, head)
             return 200, 0
-        await self._send(c, head, f, 0, f.size)
+        await self._send(srv, c, head, f, 0, f.size)
         return 200, f.size
 
     def _if_range(self, v, f):
@@ -389,35 +174,35 @@ class Server:
             return False
         return parse_http_date(v) == f.mtime
 
-    async def _chunk_of(self, f, off, n):
+    async def _chunk_of(self, srv, f, off, n):
         if f.view is not None:
             return f.view[off:off + n]
         try:
             data = await self.kv.read(f.key, off, n)
         except Exception as e:
-            self._oops(e)
-            raise _Close()
+            self._oops(srv, e)
+            raise Close()
         if len(data) != n:
-            raise _Close()      # file shrank under us / store error: framing is lost
+            raise Close()      # file shrank under us / store error: framing is lost
         return data
 
-    async def _send(self, c, head, f, start, length):
-        ch = self.chunk
+    async def _send(self, srv, c, head, f, start, length):
+        ch = srv.chunk
         if length <= ch:
             # one write for small responses: fewer segments, better for pipelining
-            await self._write(c, head + await self._chunk_of(f, start, length)
+            await srv.write(c, head + await self._chunk_of(srv, f, start, length)
                               if length else head)
             return
-        await self._write(c, head)
+        await srv.write(c, head)
         off = start
         end = start + length
         while off < end:
             n = end - off if end - off < ch else ch
-            await self._write(c, await self._chunk_of(f, off, n))
+            await srv.write(c, await self._chunk_of(srv, f, off, n))
             off += n
             await sched.sleep(0)        # a big body must not hold up other connections
 
-    async def _send_multi(self, c, f, ranges, conn):
+    async def _send_multi(self, srv, c, f, ranges, conn):
         # multipart/byteranges (RFC 9110 14.6); the boundary never occurs in part headers
         self._bseq += 1
         boundary = b"morgana-%08x-%x" % (self._bseq, f.size ^ f.mtime)
@@ -430,11 +215,11 @@ class Server:
             total += len(ph) + b - a + 1
         tail = b"\r\n--" + boundary + b"--\r\n"
         total += len(tail)
-        await self._write(c, b"".join((
-            b"HTTP/1.1 206 Partial Content\r\n", self._date(),
+        await srv.write(c, b"".join((
+            b"HTTP/1.1 206 Partial Content\r\n", srv.date(),
             b"Content-Type: multipart/byteranges; boundary=" + boundary + b"\r\n",
             f.validators, b"Content-Length: %d\r\n" % total, conn, b"\r\n")))
         for ph, a, n in parts:
-            await self._send(c, ph, f, a, n)
-        await self._write(c, tail)
+            await self._send(srv, c, ph, f, a, n)
+        await srv.write(c, tail)
         return total

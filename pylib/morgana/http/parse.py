@@ -71,6 +71,7 @@ class Request:
         self.target = target        # bytes, the request-target as sent
         self.version = version      # 10 or 11
         self.headers = headers      # dict: lower-case name bytes -> value bytes
+        self.body = b""             # the request body, read by the server
 
     def header(self, name, default=None):
         return self.headers.get(name, default)
@@ -163,6 +164,26 @@ def parse_content_length(v):
     return int(v)
 
 
+def parse_chunk_size(line):
+    """The size of a chunk from its size line (RFC 9112 7.1: hex digits, optional
+    ;extensions, CRLF or LF already stripped or not); 400 when malformed."""
+    if line[-1:] == b"\r":
+        line = line[:-1]
+    semi = line.find(b";")
+    if semi >= 0:
+        line = line[:semi]
+    line = line.strip(b" \t")
+    if not line or len(line) > 15:
+        raise HttpError(400, "invalid chunk size")
+    n = 0
+    for ch in line:
+        v = _hexval(ch)
+        if v < 0:
+            raise HttpError(400, "invalid chunk size")
+        n = n * 16 + v
+    return n
+
+
 def has_token(value, token):
     """Does a comma-separated list header (Connection, ...) contain token (lower-case)?"""
     if value is None:
@@ -204,6 +225,26 @@ def pct_decode(seg):
             out.append(c)
             i += 1
     return bytes(out)
+
+
+def parse_query(qs):
+    """'a=1&b=x+y&c=%41' -> {'a': '1', 'b': 'x y', 'c': 'A'} (str in, str out; the last
+    of repeated names wins; a name without '=' maps to ''). 400 on a bad escape or a
+    value that is not UTF-8."""
+    out = {}
+    if not qs:
+        return out
+    for part in qs.split("&"):
+        if not part:
+            continue
+        k, eq, v = part.partition("=")
+        try:
+            k = pct_decode(k.replace("+", " ").encode()).decode()
+            v = pct_decode(v.replace("+", " ").encode()).decode()
+        except UnicodeError:
+            raise HttpError(400, "query is not UTF-8")
+        out[k] = v
+    return out
 
 
 def target_path(target):
