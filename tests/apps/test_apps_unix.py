@@ -3,6 +3,7 @@
 # `morgana` on MicroPython's Unix port: over host sockets (unix-socket) and over our own
 # TCP/IP stack on a TAP device in a network namespace (unix-tap), checked with curl and
 # plain sockets as a user would.
+import json
 import os
 import socket
 import subprocess
@@ -199,3 +200,34 @@ def test_echo_unix_tap(tmp_path):
     finally:
         run.stop()
         ns.close()
+
+
+def test_readme_service_example(tmp_path):
+    # the README's "Writing your own service" example, as a user would copy it
+    with open(os.path.join(TOP, "README.md")) as f:
+        readme = f.read()
+    start = readme.index("# configs/hits.py")
+    code = readme[start:readme.index("```", start)]
+    proj = tmp_path / "proj"
+    (proj / "configs").mkdir(parents=True)
+    (proj / "htdocs").mkdir()
+    (proj / "htdocs" / "index.html").write_text("<p>hits</p>")
+    (proj / "configs" / "hits.py").write_text(code)
+    bdir = str(tmp_path / "build")
+    port = www_rig.free_port()
+    morgana(bdir, "configure", str(proj / "configs" / "hits.py"), "--target",
+            "unix-socket", "PORT=%d" % port, "IP=127.0.0.1")
+    morgana(bdir, "build")
+    run = Unikernel(bdir)
+    base = "http://127.0.0.1:%d" % port
+    try:
+        wait_http(host_curl, base + "/", run)
+        st, body = notes_checks.post_json(host_curl, base + "/api/hits/a", '{"by": 2}')
+        assert st == 200 and json.loads(body) == {"name": "a", "hits": 2}
+        notes_checks.post_json(host_curl, base + "/api/hits/a", '{}')
+        assert json.loads(notes_checks.call(host_curl, base + "/api/hits/a")[1])["hits"] == 3
+        assert notes_checks.call(host_curl, base + "/api/hits/a", "-X", "DELETE")[0] == 204
+        assert notes_checks.call(host_curl, base + "/api/hits/a", "-X", "DELETE")[0] == 404
+        assert notes_checks.call(host_curl, base + "/") == (200, b"<p>hits</p>")
+    finally:
+        run.stop()
