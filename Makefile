@@ -14,7 +14,7 @@ export MICROPYPATH := $(TOP)/pylib:$(TOP)/pylib/compat:$(TOP)/drivers/console:$(
 export PATH := $(VENV)/bin:$(PATH)
 
 # the unikernels built for Xen x86_64 by `make`
-IMAGES := hello repl www dns
+IMAGES := hello repl www dns echo notes
 XEN_IMAGES := $(foreach n,$(IMAGES),$(BUILD)/$(n)/$(n).xen)
 
 .PHONY: all deps deps-build deps-run unix mpy-cross images test test-fast run clean sizes xenrig

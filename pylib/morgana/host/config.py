@@ -80,6 +80,7 @@ class Builder:
         self.services = []
         self.extra_modules = []
         self.generated = []
+        self.packages = []         # requirement strings of c.package(...), in order
         self.repl_wanted = False
         self.option("MEM", 32, "memory in MiB (Xen domain size; MicroPython heap on unix)")
         self.option("LOG", "info", "log levels: LEVEL[,SOURCE:LEVEL...]")
@@ -193,6 +194,18 @@ class Builder:
             if n not in self.extra_modules:
                 self.extra_modules.append(n)
 
+    def package(self, spec):
+        """A pure-Python distribution from PyPI in the image: spec is a requirement
+        ('microdot==2.*'). `morgana configure` resolves it (cache first, then pip),
+        its modules are frozen like ours; dependencies are not followed."""
+        from morgana.host import packages
+        req = packages.parse_spec(spec)
+        for other in self.packages:
+            if packages.same_name(packages.parse_spec(other).name, req.name):
+                raise ConfigError("package %s declared twice (also %s)" % (spec, other))
+        self.packages.append(spec)
+        return spec
+
     def generate(self, modname, argv):
         """Build step: `python -m argv[0] argv[1:] build/NAME/modname.py` makes a module."""
         if not modname.replace("_", "").isalnum():
@@ -236,6 +249,7 @@ class Builder:
             "network": self.network_dev, "kv": self.kv_dev, "blocks": self.blocks,
             "services": self.services, "modules": self.extra_modules,
             "generate": self.generated, "memory": self.values["MEM"],
+            "packages": self.packages,
             "has_main": has_main, "repl": self.repl_wanted,
         }
 
@@ -275,11 +289,21 @@ def load(config_file, target, raw=None, root=None):
         code = compile(src, path, "exec")
     except SyntaxError as e:
         raise ConfigError("%s:%s: syntax error: %s" % (config_file, e.lineno, e.msg))
-    exec(code, ns)
+    try:
+        exec(code, ns)
+    except ImportError as e:
+        # the top level runs here on the host too: unikernel-only modules (c.package,
+        # _xen, drivers) are imported inside main
+        raise ConfigError("%s: %s while loading it on the host: the top level of a config "
+                          "file also runs at configure time, so import PyPI packages and "
+                          "unikernel-only modules inside main" % (config_file, e))
     fn = ns.get("config")
     if not callable(fn):
         raise ConfigError("%s: defines no config(c) function" % config_file)
     c = Builder(name, target, raw or {}, root)
     fn(c)
     main = ns.get("main")
-    return c.resolved(path, callable(main))
+    cfg = c.resolved(path, callable(main))
+    from morgana.host import devcheck
+    devcheck.check(src, config_file, cfg)
+    return cfg
