@@ -48,13 +48,7 @@ class Unikernel:
         return self.log.read()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        www_rig.stop_process(self.proc)
         return self.output()
 
 

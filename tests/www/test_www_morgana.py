@@ -30,13 +30,7 @@ class Run:
                                      stderr=subprocess.STDOUT)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        www_rig.stop_process(self.proc)
         return self.proc.stdout.read().decode(errors="replace")
 
 
