@@ -12,8 +12,12 @@
 from heapq import heappush, heappop, heapify
 
 
-class Cancelled(BaseException):
-    """Raised inside a task at its await point when it is cancelled."""
+class CancelledError(BaseException):
+    """Raised inside a task at its await point when it is cancelled. Named as asyncio
+    names it (morgana.aio uses this very class), so it prints the same on both."""
+
+
+Cancelled = CancelledError
 
 
 class Timeout(Exception):
@@ -96,6 +100,7 @@ def _wake(task, token, value=None, exc=None):
     task._due = None
     task._send = value
     task._exc = exc
+    task._queued = True
     _runq.append((task, token))
     return True
 
@@ -215,6 +220,7 @@ class Task(Promise):
         self._exc = None
         self._busy = False       # its coroutine is executing (maybe further up the stack)
         self._cancel_req = False
+        self._queued = True      # has a live run-queue entry (asyncio's cancel keeps it)
         _runq.append((self, 1))
 
     def cancel(self):
@@ -240,6 +246,7 @@ def _step(t):
     exc = t._exc
     val = t._send
     t._exc = t._send = None
+    t._queued = False
     prev = _current          # not None when a cancel steps a task synchronously
     _current = t
     t._busy = True
@@ -613,8 +620,11 @@ def _compact_timers():
         _timers = live
 
 
-def run(coro):
-    """Run the loop until coro finishes; return its value or raise its exception."""
+def run(coro, keep=False):
+    """Run the loop until coro (or a Promise/Task) finishes; return its value or raise
+    its exception. keep=True (asyncio's loop.run_forever/run_until_complete): stop
+    right after coro's step, leave the other tasks, timers and waits for the next run,
+    and return None instead of the deadlock error when nothing can wake coro."""
     global _running, _now_ns, _runq
     if _running:
         raise RuntimeError("sched.run called from inside the running loop")
@@ -623,17 +633,22 @@ def run(coro):
     _now_ns = plat.now_ns()
     _running = True
     try:
-        main = Task(coro, "main")
-        main._waiters.append(lambda p: None)   # main's failure is raised, not hooked
+        # a promise or task (asyncio's run_until_complete) is run for as it is
+        main = coro if isinstance(coro, Promise) else Task(coro, "main")
+        if main._state == PENDING:
+            main._waiters.append(lambda p: None)   # main's failure is raised, not hooked
         rounds = 0
         while main._state == PENDING:
             q = _runq
             if q:
                 _runq = []
-                for e in q:
-                    t = e[0]
-                    if t._ws == e[1] and t._state == PENDING:
-                        _step(t)
+                if keep:
+                    _step_until(q, main)
+                else:
+                    for e in q:
+                        t = e[0]
+                        if t._ws == e[1] and t._state == PENDING:
+                            _step(t)
                 if main._state != PENDING:
                     break
             rounds += 1
@@ -643,6 +658,8 @@ def run(coro):
             if _runq:
                 deadline = 0   # poll for I/O without blocking
             elif deadline is None and not _rwait and not _wwait and not _pwait:
+                if keep:
+                    return None
                 raise RuntimeError("deadlock: main task waits but no timer, fd or "
                                    "event can ever wake it")
             rfds = [fd for fd in _rwait if _live(_rwait[fd])]
@@ -663,8 +680,26 @@ def run(coro):
         return main.result()
     finally:
         _running = False
-        _close_unstarted()
-        _reset()
+        if not keep:
+            _close_unstarted()
+            _reset()
+
+
+def _step_until(q, main):
+    # One round of run(keep=True): the tasks after main's step wait for the next run.
+    global _runq
+    i = 0
+    n = len(q)
+    while i < n:
+        e = q[i]
+        i += 1
+        t = e[0]
+        if t._ws == e[1] and t._state == PENDING:
+            _step(t)
+            if main._state != PENDING:
+                if i < n:
+                    _runq = q[i:] + _runq
+                return
 
 
 def _close_unstarted():

@@ -9,7 +9,22 @@ and OUT_DIR/manifest.py (the freeze manifest for kernel/Makefile).
 import os
 import sys
 
-DIRS = ("basics", "float", "micropython", "misc")
+DIRS = ("basics", "float", "micropython", "misc", "extmod")
+
+# Of extmod, only the asyncio tests: they run on our asyncio (morgana.aio over
+# morgana.sched, frozen with the suite), the rest of extmod tests modules the kernel
+# leaves out (select, socket, vfs, machine...).
+ONLY = {"extmod": "asyncio_"}
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+PYLIB = os.path.join(ROOT, "pylib")
+COMPAT = os.path.join(PYLIB, "compat")
+# What the asyncio tests need in the image: `import asyncio` (pylib/compat) is
+# morgana.aio, over morgana.sched with the Xen platform.
+ASYNCIO_MODULES = [(COMPAT, "asyncio/__init__.py"), (COMPAT, "uasyncio.py"),
+                   (PYLIB, "morgana/__init__.py"), (PYLIB, "morgana/sched.py"),
+                   (PYLIB, "morgana/plat_xen.py"), (PYLIB, "morgana/net/__init__.py")]
 
 # Tests that cannot run through exec() of their source in one long-lived interpreter,
 # whatever the port: they are left out of both runs (the comparison stays like for like).
@@ -28,6 +43,8 @@ def collect(mpy_dir, skip=()):
             name = d + "/" + fn
             if not fn.endswith(".py") or name in NOT_EXEC or name in skip:
                 continue
+            if d in ONLY and not fn.startswith(ONLY[d]):
+                continue
             with open(os.path.join(path, fn), encoding="utf-8", errors="replace") as f:
                 tests.append((name, f.read()))
     return tests
@@ -36,6 +53,8 @@ def collect(mpy_dir, skip=()):
 # The guest runs one test per interpreter: after each, _xen.soft_reset() boots a fresh VM
 # with the next index. A crashed domain can be restarted at index N with "first=N" as
 # its kernel command line.
+# Tests of asyncio (extmod/asyncio_*, micropython/ringio_async) get the scheduler's Xen
+# platform (SCHEDOP_block, pvclock) first; compare.py gives them our asyncio on Unix.
 GUEST_BOOT = """import _xen, runner, _suite
 i = _xen.boot_arg()
 if i == 0:
@@ -43,10 +62,27 @@ if i == 0:
         if w.startswith("first="):
             i = int(w[6:])
 if i < len(_suite.TESTS):
-    runner.run_one(*_suite.TESTS[i])
+    name, src = _suite.TESTS[i]
+    if "asyncio" in src:
+        from morgana import sched, plat_xen
+        sched.set_platform(plat_xen)
+    runner.run_one(name, src)
     _xen.soft_reset(i + 1)
 print("@@@ DONE %d" % len(_suite.TESTS))
 """
+
+
+def uses_asyncio(src):
+    return "asyncio" in src
+
+
+def asyncio_modules():
+    """(base_path, relative path) of every module the asyncio tests import."""
+    mods = list(ASYNCIO_MODULES)
+    for fn in sorted(os.listdir(os.path.join(PYLIB, "morgana", "aio"))):
+        if fn.endswith(".py"):
+            mods.append((PYLIB, "morgana/aio/" + fn))
+    return mods
 
 
 def main():
@@ -59,13 +95,15 @@ def main():
         for name, src in tests:
             f.write("    (%r, %r),\n" % (name, src))
         f.write(")\n")
-    here = os.path.dirname(os.path.abspath(__file__))
     with open(os.path.join(out, "_boot.py"), "w") as f:
         f.write(GUEST_BOOT)
     with open(os.path.join(out, "manifest.py"), "w") as f:
         f.write('module("_boot.py", base_path=%r)\n' % out)
         f.write('module("_suite.py", base_path=%r)\n' % out)
-        f.write('module("runner.py", base_path=%r)\n' % here)
+        f.write('module("runner.py", base_path=%r)\n' % HERE)
+        if any(uses_asyncio(src) for _, src in tests):
+            for base, rel in asyncio_modules():
+                f.write('module(%r, base_path=%r)\n' % (rel, base))
     print("%d tests -> %s" % (len(tests), out))
 
 

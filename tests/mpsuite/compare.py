@@ -44,10 +44,18 @@ def expected(mpy_dir, name):
     return r.stdout.decode("utf-8", "replace")
 
 
-def run_unix(micropython, mpy_dir, suite_dir, index, name):
+ROOT = os.path.dirname(os.path.dirname(HERE))
+# the asyncio tests import our asyncio (pylib/compat first), as frozen in the guest
+ASYNCIO_PATH = [os.path.join(ROOT, "pylib", "compat"), os.path.join(ROOT, "pylib")]
+
+
+def run_unix(micropython, mpy_dir, suite_dir, index, name, src=""):
     d = os.path.join(mpy_dir, "tests", os.path.dirname(name))
-    code = ("import sys; sys.path[:0]=[%r, %r, '.']; import runner, _suite; "
-            "runner.run_one(*_suite.TESTS[%d])" % (suite_dir, HERE, index))
+    path = [suite_dir, HERE, "."]
+    if "asyncio" in src:                  # as build_suite.uses_asyncio
+        path = ASYNCIO_PATH + path
+    code = ("import sys; sys.path[:0]=%r; import runner, _suite; "
+            "runner.run_one(*_suite.TESTS[%d])" % (path, index))
     try:
         r = subprocess.run([micropython, "-X", "heapsize=64M", "-c", code], cwd=d,
                            capture_output=True, timeout=60)
@@ -78,9 +86,9 @@ def main():
     with open(guest_log, encoding="utf-8", errors="replace") as f:
         guest = split_log(f.read())
     rows = []
-    for i, (name, _src) in enumerate(_suite.TESTS):
+    for i, (name, src) in enumerate(_suite.TESTS):
         exp = expected(mpy_dir, name)
-        u = run_unix(micropython, mpy_dir, suite_dir, i, name)
+        u = run_unix(micropython, mpy_dir, suite_dir, i, name, src)
         g = guest.get(name)
         rows.append((name, verdict(u, exp), verdict(g, exp), u, g, exp))
     count = lambda col, v: sum(1 for r in rows if r[col] == v)

@@ -1,7 +1,13 @@
-"""MicroPython's own test suite (tests/basics, float, micropython, misc from Debian's
-source) inside a Xen guest, scored against the same tests on the Unix port built from the
-same source: at least 95% of what passes on Unix must pass in the guest. The table and
-every difference are printed (pytest -s, or the log in build/mpsuite/report.txt)."""
+"""MicroPython's own test suite (tests/basics, float, micropython, misc and the asyncio
+tests of extmod, from Debian's source) inside a Xen guest, scored against the same tests
+on the Unix port built from the same source. The asyncio tests run on our asyncio
+(morgana.aio over morgana.sched, frozen into the suite image; on Unix from pylib/compat)
+with the scheduler on morgana.plat_xen in the guest: every one that passes on Unix must
+pass in the guest (none of extmod/asyncio_* needs threads or sockets, which the guest
+lacks). Overall the guest must pass at least MIN_RATIO of what passes on Unix: the rate
+measured, less a small margin. The table and every difference are printed (pytest -s,
+or the log in build/mpsuite/report.txt)."""
+import json
 import os
 import re
 import subprocess
@@ -17,6 +23,14 @@ from rig import XenRig, xl_config  # noqa: E402
 MPY = os.path.join(ROOT, ".cache", "micropython")
 SRC = os.path.join(ROOT, "build", "mpsuite-src")
 OUT = os.path.join(ROOT, "build", "mpsuite")
+
+# measured: 696 of the 705 that pass on Unix (98.7%, the 28 asyncio ones included); the
+# margin absorbs a few timing-sensitive tests under TCG on a loaded machine
+MIN_RATIO = 0.97
+
+# asyncio tests that pass on Unix but are not expected to in the guest, and why (threads
+# and sockets are what the guest lacks; no extmod/asyncio_* test needs them)
+ASYNCIO_EXCLUDED = {}
 
 
 def build_image():
@@ -72,4 +86,16 @@ def test_micropython_suite_in_guest_vs_unix():
     m = re.search(r"guest passes (\d+) of the (\d+) tests that pass on unix", report.stdout)
     both, unix = int(m.group(1)), int(m.group(2))
     assert unix > 500, report.stdout          # the Unix port really ran the suite
-    assert both >= 0.95 * unix, report.stdout
+    with open(os.path.join(OUT, "score.json")) as f:
+        rows = json.load(f)["rows"]
+    aio = [(n, u, g) for n, u, g in rows if n.startswith("extmod/asyncio")]
+    assert len(aio) >= 25, "the asyncio tests are not in the suite"
+    lost = [n for n, u, g in aio
+            if u == "pass" and g != "pass" and n not in ASYNCIO_EXCLUDED]
+    excluded = ", ".join("%s (%s)" % kv for kv in ASYNCIO_EXCLUDED.items()) or "none"
+    print("asyncio: unix %d pass, guest %d pass of %d; excluded: %s"
+          % (sum(1 for r in aio if r[1] == "pass"), sum(1 for r in aio if r[2] == "pass"),
+             len(aio), excluded))
+    assert not lost, "asyncio tests passing on unix but not in the guest: %s\n%s" % (
+        lost, report.stdout)
+    assert both >= MIN_RATIO * unix, report.stdout

@@ -83,9 +83,24 @@ class Flow:
             else:
                 await sched.writable(self.s)
 
+    def send_nowait(self, data):
+        """Send what the socket takes now (as the direct stack's flow): bytes taken."""
+        if self.closed:
+            raise OSError(32, "write on a closed flow")
+        try:
+            n = self.s.send(data)
+        except OSError as e:
+            if not e.args or e.args[0] not in EAGAIN:
+                raise
+            return 0
+        n = n or 0
+        self.stats["tx_bytes"] += n
+        return n
+
     async def close(self):
         if not self.closed:
             self.closed = True
+            self.stats["closed"] += 1
             self.s.close()
 
 
@@ -172,15 +187,16 @@ class Stack:
         self.listeners = {}
         self.udp = {}
         self._eph = None
-        self.stats = {"accepted": 0, "accept_errors": 0, "connects": 0, "rx_bytes": 0,
-                      "tx_bytes": 0, "resets": 0, "udp_rx": 0, "udp_tx": 0,
+        self.stats = {"accepted": 0, "accept_errors": 0, "connects": 0, "closed": 0,
+                      "rx_bytes": 0, "tx_bytes": 0, "resets": 0, "udp_rx": 0, "udp_tx": 0,
                       "udp_errors": 0, "udp_handler_errors": 0}
 
     async def start(self, timeout=None):
         return self                     # the host's network is already up
 
-    def listen(self, port, handler):
-        """Accept TCP connections on port; each runs `await handler(flow)` as a task."""
+    def listen(self, port, handler, backlog=None):
+        """Accept TCP connections on port; each runs `await handler(flow)` as a task.
+        backlog goes to listen(2) (None: the stack's, 128)."""
         _check_port(port, "listen")
         if port in self.listeners:
             raise ValueError("listen: port %d already has a handler" % port)
@@ -188,7 +204,7 @@ class Stack:
         try:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(_sockaddr(self.ip, port))
-            s.listen(self.backlog)
+            s.listen(backlog or self.backlog)
             s.setblocking(False)
         except OSError as e:
             s.close()
@@ -196,6 +212,34 @@ class Stack:
                           "listen on %s:%d failed: %r" % (self.ip, port, e))
         self.listeners[port] = _Listener(self, s, port, handler)
         return self.listeners[port]
+
+    def memory(self):
+        """As the direct stack's, for what this side knows: the kernel holds the buffers
+        (budget None), open flows, and MicroPython's heap (heap_used, heap_free)."""
+        st = self.stats
+        m = {"budget": None, "flows": st["accepted"] + st["connects"] - st["closed"]}
+        try:
+            import gc
+            m["heap_used"] = gc.mem_alloc()
+            m["heap_free"] = gc.mem_free()
+        except (ImportError, AttributeError):
+            pass
+        return m
+
+    async def log_stats(self, every, log):
+        """Log memory() and the counters that moved, every `every` seconds, forever."""
+        last = {}
+        while True:
+            await sched.sleep(every)
+            mem = self.memory()
+            moved = []
+            for k in sorted(self.stats):
+                v = self.stats[k]
+                if v != last.get(k, 0):
+                    moved.append("%s=%d(+%d)" % (k, v, v - last.get(k, 0)))
+                    last[k] = v
+            log.info("mem %s | %s", " ".join("%s=%s" % (k, mem[k]) for k in sorted(mem)),
+                     " ".join(moved) if moved else "no change")
 
     def unlisten(self, port):
         lst = self.listeners.pop(port, None)
