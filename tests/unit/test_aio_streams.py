@@ -139,24 +139,43 @@ def test_readline_limit():
     assert _on(f, fn) == "too long"
 
 
-def test_write_goes_out_at_once_rest_on_drain():
-    f = FakeFlow([], take=3)
+def test_writes_are_corked_until_the_task_yields():
+    from morgana.aio import streams
+    f = FakeFlow([])
 
     async def fn(s):
-        s.write(b"abcdef")           # 3 taken now, 3 wait for drain
-        s.write("gh")                # str is encoded
-        assert f.sent == [b"abc"]
-        await s.drain()
-        await s.drain()              # nothing left: just a yield
+        s.write(b"abc")
+        s.write("de")                # str is encoded
         await s.awrite(b"0123456789", 2, 4)
-        await s.awrite("z")
+        assert f.sent == []          # the task has not yielded: nothing out yet
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert f.sent == [b"abcde2345"], f.sent      # the turn's pieces as one write
+        s.write(b"x" * streams.CORK)
+        await s.awrite(b"y")         # CORK bytes waiting: out now, without a yield
+        assert f.sent[-1] == b"x" * streams.CORK + b"y"
         s.write(b"last")
+        await s.drain()              # drain hands what is written to the flow
+        assert f.sent[-1] == b"last"
+        await s.drain()              # nothing left: just a yield
+        s.write(b"end")
         await s.wait_closed()        # flushes, then closes the flow
         return f.sent, f.closed, s.get_extra_info("peername"), s.get_extra_info("x", 1)
 
     sent, closed, peer, other = _on(f, fn)
-    assert sent == [b"abc", b"defgh", b"234", b"5", b"z", b"las", b"t"], sent
+    assert sent[-1] == b"end" and len(sent) == 4, sent
     assert closed and peer == ("10.0.0.9", 4242) and other == 1
+
+
+def test_a_write_before_a_read_goes_out_before_the_read_waits():
+    f = FakeFlow([b"pong"])
+
+    async def fn(s):
+        s.write(b"ping")
+        got = await s.read(10)
+        return f.sent, got
+
+    assert _on(f, fn) == ([b"ping"], b"pong")
 
 
 def test_client_close_without_wait_closed_still_closes():
@@ -165,11 +184,13 @@ def test_client_close_without_wait_closed_still_closes():
     async def fn(s):
         s.write(b"bye")
         s.close()
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
-        return f.closed
+        for _ in range(10):          # the flusher, then the close, in tasks of their own
+            if f.closed:
+                break
+            await asyncio.sleep(0)
+        return f.closed, f.sent
 
-    assert _on(f, fn) is True
+    assert _on(f, fn) == (True, [b"bye"])
 
 
 def _echo_server_and_client(host, port):

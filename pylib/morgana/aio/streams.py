@@ -1,12 +1,16 @@
 # asyncio streams over the unikernel's network stack (docs/design.md "Network API for
 # apps"): start_server listens with stack.listen, open_connection uses stack.connect,
 # and a Stream reads and writes a flow. Reads are buffered (bytes + offset; readline
-# finds the newline in what is buffered); writes go to the flow at once
-# (flow.send_nowait where the stack has it), what it cannot take yet waits for drain().
+# finds the newline in what is buffered). Writes are corked until the writing task
+# yields: HTTP libraries write a response as many small pieces (microdot: one awrite per
+# header line), and on our stack each flow.write is a segment, so the pieces of one turn
+# go out as one write (a flusher task runs in the next scheduler round; a read, drain,
+# close or CORK bytes flush at once). One writer at a time reaches the flow, in order.
 from morgana import sched, net
 from morgana.aio import core
 
 LIMIT = 65536          # readline/readuntil: longest line kept (CPython's default limit)
+CORK = 16384           # bytes written in one turn before they go to the flow at once
 
 
 class IncompleteReadError(EOFError):
@@ -29,8 +33,11 @@ class Stream:
         self._buf = b""
         self._off = 0
         self._eof = False
-        self._out = []            # written but not taken by the flow yet
-        self._sn = getattr(flow, "send_nowait", None)
+        self._out = []            # written but not handed to the flow yet
+        self._outn = 0            # their bytes
+        self._flusher = None      # the task that sends _out in the next round
+        self._writing = None      # Promise: a flow.write is under way (one at a time)
+        self._werr = None         # what a flusher's write raised, for the next write
         self._closing = None      # Promise: the close is under way or done
         self._close_req = False   # close() was called
         self._req_p = None        # the server's connection task waits here for close()
@@ -51,9 +58,12 @@ class Stream:
         return out
 
     async def _more(self):
-        # next bytes from the flow, b'' at EOF (and from then on)
+        # next bytes from the flow, b'' at EOF (and from then on). What was written goes
+        # out first: a request/response peer waits for it before it sends more.
         if self._eof:
             return b""
+        if self._out:
+            await self._send_out()
         d = await self.flow.read()
         if not d:
             self._eof = True
@@ -175,45 +185,63 @@ class Stream:
 
     # ------------------------------------------------------------------ writing
     def write(self, buf):
-        """Send buf now as far as the flow takes it; the rest waits for drain()."""
+        """Queue buf; it goes out when this task yields (or at drain/CORK bytes)."""
+        if self._werr is not None:
+            raise self._werr
         if isinstance(buf, str):
             buf = buf.encode()
-        if not self._out and self._sn is not None:
-            n = self._sn(buf)
-            if n >= len(buf):
-                return
-            buf = memoryview(buf)[n:]
-        if len(buf):
-            self._out.append(bytes(buf))
+        if not len(buf):
+            return
+        self._out.append(bytes(buf))      # a copy: callers reuse their bytearrays
+        self._outn += len(buf)
+        if self._flusher is None:
+            self._flusher = sched.spawn(self._flush_later(), "stream-flush")
 
     async def drain(self):
         """Wait until everything written has been handed to the flow. Always yields, so
         a loop of write+drain cannot keep the others from running."""
-        out = self._out
-        if not out:
+        if not self._out and self._writing is None:
+            if self._werr is not None:
+                raise self._werr
             await sched.sleep(0)
             return
-        self._out = []
-        await self.flow.write(out[0] if len(out) == 1 else b"".join(out))
+        await self._send_out()
 
     async def awrite(self, buf, off=0, sz=-1):
-        """write + drain (MicroPython's legacy API), without the extra round."""
-        if isinstance(buf, str):
-            buf = buf.encode()
+        """write + drain (MicroPython's legacy API), corked: it returns at once unless
+        CORK bytes are waiting (then they go to the flow now)."""
         if off or sz != -1:
             buf = memoryview(buf)[off:off + sz if sz >= 0 else len(buf)]
-        if self._out:
-            self._out.append(bytes(buf))
+        self.write(buf)
+        if self._outn >= CORK:
+            await self._send_out()
+
+    async def _flush_later(self):
+        try:
+            await self._send_out()
+        except OSError as e:
+            self._werr = e              # raised by the next write or drain
+        finally:
+            self._flusher = None
+
+    async def _send_out(self):
+        # the only caller of flow.write: one write at a time, in the order written
+        while self._out or self._writing is not None:
+            w = self._writing
+            if w is not None:
+                await w
+                continue
             out = self._out
             self._out = []
-            await self.flow.write(b"".join(out))
-            return
-        if self._sn is not None:
-            n = self._sn(buf)
-            if n >= len(buf):
-                return
-            buf = memoryview(buf)[n:]
-        await self.flow.write(buf)
+            self._outn = 0
+            w = self._writing = sched.Promise()
+            try:
+                await self.flow.write(out[0] if len(out) == 1 else b"".join(out))
+            finally:
+                self._writing = None
+                w.wakeup()
+        if self._werr is not None:
+            raise self._werr
 
     awritestr = awrite
 
@@ -248,10 +276,7 @@ class Stream:
             return
         p = self._closing = sched.Promise()
         try:
-            out = self._out
-            if out:
-                self._out = []
-                await self.flow.write(b"".join(out))
+            await self._send_out()
         finally:
             try:
                 await self.flow.close()
