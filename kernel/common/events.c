@@ -5,7 +5,12 @@
 
 /* Xen's event words are xen_ulong_t: 64-bit on x86_64 and on arm32 alike. */
 #define WORD_BITS (sizeof(xen_ulong_t) * 8)
-#define NR_PORTS  (WORD_BITS * WORD_BITS)
+#define NR_PORTS  EVTCHN_NR_PORTS
+_Static_assert(NR_PORTS == WORD_BITS * WORD_BITS, "2-level event channel ABI");
+_Static_assert(sizeof(((shared_info_t *)0)->evtchn_mask) * 8 == NR_PORTS,
+               "one mask bit per port in shared_info");
+/* every port we touch by hand must pass this: the bit arrays end at NR_PORTS */
+#define BAD_PORT(p) ((p) == 0 || (p) >= NR_PORTS)
 #define BIT(b)    ((xen_ulong_t)1 << (b))
 static volatile xen_ulong_t our_pending[NR_PORTS / WORD_BITS];
 static uint32_t timer_port;
@@ -73,23 +78,45 @@ int evtchn_bind_virq(uint32_t virq, uint32_t *port) {
 }
 
 int evtchn_notify(uint32_t port) {
+    if (BAD_PORT(port))
+        return -KERNEL_EINVAL;
     evtchn_send_t op = { .port = port };
     return HYPERVISOR_event_channel_op(EVTCHNOP_send, &op);
 }
 
-void evtchn_mask(uint32_t port) {
+int evtchn_mask(uint32_t port) {
+    if (BAD_PORT(port))
+        return -KERNEL_EINVAL;
     sync_set_bit(port % WORD_BITS, &HYPERVISOR_shared_info->evtchn_mask[port / WORD_BITS]);
+    return 0;
 }
 
-void evtchn_unmask(uint32_t port) {
+int evtchn_unmask(uint32_t port) {
+    if (BAD_PORT(port))
+        return -KERNEL_EINVAL;
     /* the hypercall re-raises the upcall if the port became pending while masked */
     evtchn_unmask_t op = { .port = port };
-    HYPERVISOR_event_channel_op(EVTCHNOP_unmask, &op);
+    return HYPERVISOR_event_channel_op(EVTCHNOP_unmask, &op);
 }
 
 int evtchn_close(uint32_t port) {
+    if (BAD_PORT(port))
+        return -KERNEL_EINVAL;
     evtchn_close_t op = { .port = port };
-    return HYPERVISOR_event_channel_op(EVTCHNOP_close, &op);
+    int rc = HYPERVISOR_event_channel_op(EVTCHNOP_close, &op);
+    if (rc == 0)            /* a latched event of the old channel is not the next one's */
+        our_pending[port / WORD_BITS] &= ~BIT(port % WORD_BITS);
+    return rc;
+}
+
+/* The ports the kernel itself depends on: closing (or masking) the timer's would leave
+   block_until() asleep for good, closing the console's would silence the C writer. */
+const char *evtchn_kernel_use(uint32_t port) {
+    if (port == timer_port)
+        return "timer";
+    if (console_page() && port == console_evtchn())
+        return "console";
+    return NULL;
 }
 
 void events_init(void) {

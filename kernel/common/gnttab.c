@@ -11,7 +11,9 @@
 static grant_entry_v1_t *table;
 static uint16_t free_list[NR_ENTRIES];
 static int nfree_refs;
-static uint8_t granted[NR_ENTRIES];
+/* per ref: 0 when free, else 1 + the pfn of the I/O page it grants (so that a page
+   cannot be freed while a backend may still map it: gnttab_ref_on) */
+static uint32_t granted[NR_ENTRIES];        /* pfns are below 2^18 (mm.c) */
 
 int gnttab_init(void) {
     xen_pfn_t frames[NR_FRAMES];          /* 64-bit on arm32 too */
@@ -33,10 +35,14 @@ int gnttab_init(void) {
 }
 
 int gnttab_grant(domid_t dom, unsigned long frame, bool readonly) {
+    /* only I/O pages are shared: never the heap, the kernel or a frame not ours */
+    long pfn = io_pfn_of_frame(frame);
+    if (pfn < 0)
+        return -2;
     if (!table || !nfree_refs)
         return -1;
     int ref = free_list[--nfree_refs];
-    granted[ref] = 1;
+    granted[ref] = 1 + (uint32_t)pfn;
     table[ref].frame = frame;
     table[ref].domid = dom;
     wmb();                                  /* flags last: it makes the entry valid */
@@ -44,8 +50,8 @@ int gnttab_grant(domid_t dom, unsigned long frame, bool readonly) {
     return ref;
 }
 
-int gnttab_end(int ref) {
-    if (!table || ref < FIRST_REF || ref >= (int)NR_ENTRIES || !granted[ref])
+int gnttab_end(long ref) {
+    if (!table || ref < FIRST_REF || ref >= (long)NR_ENTRIES || !granted[ref])
         return -1;                          /* not a grant of ours */
     volatile uint16_t *flags = &table[ref].flags;
     uint16_t f = *flags;
@@ -60,4 +66,11 @@ int gnttab_end(int ref) {
     granted[ref] = 0;
     free_list[nfree_refs++] = ref;
     return 1;
+}
+
+int gnttab_ref_on(unsigned long pfn, unsigned long n) {
+    for (unsigned int r = FIRST_REF; r < NR_ENTRIES; r++)
+        if (granted[r] && (unsigned long)granted[r] - 1 - pfn < n)  /* pfn <= its pfn < pfn + n */
+            return r;
+    return -1;
 }

@@ -35,8 +35,17 @@ void mm_init(unsigned long first_free_pfn, unsigned long end_pfn);
 void *alloc_pages(unsigned long n);
 void free_pages(void *va, unsigned long n);
 unsigned long mm_free_pages(void);
+/* I/O pages: the only pages Python may share with a backend (_xen.Page) */
+void *alloc_io_pages(unsigned long n);
+int free_io_pages(void *va, unsigned long n);  /* 0, or -1 (not I/O pages: nothing freed) */
+long io_pfn_of_frame(unsigned long frame);     /* the live I/O page whose frame it is, or -1 */
 
-/* events (kernel/common/events.c) */
+/* events (kernel/common/events.c). The 2-level ABI has one pending and one mask bit per
+   port in shared_info: xen_ulong_t words (64-bit on x86_64 and arm32 alike), as many
+   words as a word has bits, so ports are 0..4095 (0 is reserved by Xen). Calls with a
+   port outside that range return -EINVAL and touch nothing. */
+#define EVTCHN_NR_PORTS (sizeof(xen_ulong_t) * 8 * sizeof(xen_ulong_t) * 8)
+#define KERNEL_EINVAL 22                      /* Xen's errno values are Linux's */
 void events_init(void);
 void evtchn_scan(void);                       /* Xen pending bits -> our pending set */
 int evtchn_take_pending(uint32_t *ports, int max);
@@ -44,15 +53,18 @@ bool evtchn_any_pending(void);
 int evtchn_alloc_unbound(domid_t remote, uint32_t *port);
 int evtchn_bind_virq(uint32_t virq, uint32_t *port);
 int evtchn_notify(uint32_t port);
-void evtchn_mask(uint32_t port);
-void evtchn_unmask(uint32_t port);
+int evtchn_mask(uint32_t port);
+int evtchn_unmask(uint32_t port);
 int evtchn_close(uint32_t port);
+const char *evtchn_kernel_use(uint32_t port); /* "timer"/"console" for the kernel's own */
 void block_until(uint64_t deadline_ns);       /* 0: no deadline */
 
 /* grant table v1 (kernel/common/gnttab.c) */
 int gnttab_init(void);
-int gnttab_grant(domid_t dom, unsigned long frame, bool readonly);  /* ref or <0 */
-int gnttab_end(int ref);                      /* 1 ended, 0 still mapped, -1 not ours */
+/* ref, or -1 (no free ref) or -2 (frame is not a live I/O page: see io_pfn_of_frame) */
+int gnttab_grant(domid_t dom, unsigned long frame, bool readonly);
+int gnttab_end(long ref);                     /* 1 ended, 0 still mapped, -1 not ours */
+int gnttab_ref_on(unsigned long pfn, unsigned long n); /* a live grant of one of these, or -1 */
 
 /* console (kernel/common/console.c) */
 void console_init(void);

@@ -1,5 +1,8 @@
 // The `_xen` module: the small primitives Python drivers and the scheduler are built on
 // (docs/design.md lists them). No policy here: rings, xenstore and devices are Python.
+// The kernel does not trust its Python: every port, ref, frame, page count and length is
+// checked here before Xen or memory is touched, and a bad one raises ValueError (a
+// non-int TypeError, an int too big for a machine word OverflowError).
 #include <string.h>
 #include "py/runtime.h"
 #include "py/objarray.h"
@@ -8,6 +11,32 @@
 #include "kernel.h"
 #include "arch.h"
 
+// ---- argument checks
+static mp_int_t arg_int(mp_obj_t o, mp_int_t lo, mp_int_t hi, const char *what) {
+    mp_int_t v = mp_obj_get_int(o);
+    if (v < lo || v > hi)
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s %ld is not in %ld..%ld"),
+                          what, (long)v, (long)lo, (long)hi);
+    return v;
+}
+
+// An event-channel port: 1..4095 with the 2-level ABI (port 0 is reserved by Xen).
+static uint32_t arg_port(mp_obj_t o) {
+    return arg_int(o, 1, EVTCHN_NR_PORTS - 1, "event-channel port");
+}
+
+// A domain id a channel or a grant may name: an ordinary domain (DOMID_SELF only where
+// allow_self: an unbound channel to ourselves is how loopback tests talk to themselves).
+static domid_t arg_domid(mp_obj_t o, bool allow_self) {
+    return arg_int(o, 0, allow_self ? DOMID_SELF : DOMID_FIRST_RESERVED - 1, "domain id");
+}
+
+static void raise_evtchn(const char *op, uint32_t port, int rc) {
+    mp_raise_msg_varg(&mp_type_ValueError,
+                      MP_ERROR_TEXT("%s(%d): not an open event channel of ours (Xen: %d)"),
+                      op, (int)port, rc);
+}
+
 // ---- time and idling
 static mp_obj_t xen_time_ns(void) { return mp_obj_new_int_from_ull(monotonic_ns()); }
 static MP_DEFINE_CONST_FUN_OBJ_0(xen_time_ns_obj, xen_time_ns);
@@ -15,9 +44,21 @@ static MP_DEFINE_CONST_FUN_OBJ_0(xen_time_ns_obj, xen_time_ns);
 static mp_obj_t xen_wall_ns(void) { return mp_obj_new_int_from_ull(wallclock_ns()); }
 static MP_DEFINE_CONST_FUN_OBJ_0(xen_wall_ns_obj, xen_wall_ns);
 
-static uint64_t get_u64(mp_obj_t o) {
-    if (mp_obj_is_small_int(o))
-        return (uint64_t)MP_OBJ_SMALL_INT_VALUE(o);
+// A time in ns: 0 <= t < 2^63 (Xen's s_time_t is signed), also on arm32 where it does not
+// fit a small int.
+static uint64_t get_time_ns(mp_obj_t o) {
+    if (mp_obj_is_small_int(o)) {
+        mp_int_t v = MP_OBJ_SMALL_INT_VALUE(o);
+        if (v < 0)
+            mp_raise_ValueError(MP_ERROR_TEXT("deadline is negative"));
+        return (uint64_t)v;
+    }
+    if (!mp_obj_is_int(o))
+        mp_obj_get_int(o);                  // raises the TypeError
+    if (mp_obj_int_sign(o) < 0)
+        mp_raise_ValueError(MP_ERROR_TEXT("deadline is negative"));
+    if (mp_obj_is_true(mp_binary_op(MP_BINARY_OP_RSHIFT, o, MP_OBJ_NEW_SMALL_INT(63))))
+        mp_raise_msg(&mp_type_OverflowError, MP_ERROR_TEXT("deadline beyond 2**63 ns"));
     byte buf[8];
     mp_obj_int_to_bytes_impl(o, false, sizeof(buf), buf);
     uint64_t v = 0;
@@ -28,7 +69,7 @@ static uint64_t get_u64(mp_obj_t o) {
 
 // block(deadline_ns or None): sleep the domain until an event or the deadline.
 static mp_obj_t xen_block(mp_obj_t deadline) {
-    uint64_t d = deadline == mp_const_none ? 0 : get_u64(deadline);
+    uint64_t d = deadline == mp_const_none ? 0 : get_time_ns(deadline);
     if (deadline != mp_const_none && d == 0)
         d = 1;                              // 0 means "no deadline" to Xen: already due
     block_until(d);
@@ -49,8 +90,14 @@ static mp_obj_t xen_pending(void) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_0(xen_pending_obj, xen_pending);
 
+// Only the reasons the design names: suspend (2) would need a resume path we lack.
 static mp_obj_t xen_shutdown(mp_obj_t reason) {
-    kernel_shutdown(mp_obj_get_int(reason));
+    mp_int_t r = mp_obj_get_int(reason);
+    if (r != SHUTDOWN_poweroff && r != SHUTDOWN_reboot && r != SHUTDOWN_crash)
+        mp_raise_msg_varg(&mp_type_ValueError,
+                          MP_ERROR_TEXT("shutdown reason %ld: not 0 (poweroff), 1 (reboot) or 3 (crash)"),
+                          (long)r);
+    kernel_shutdown(r);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(xen_shutdown_obj, xen_shutdown);
 
@@ -101,11 +148,13 @@ static MP_DEFINE_CONST_FUN_OBJ_0(xen_boot_arg_obj, xen_boot_arg_get);
 // ---- pages shared with backends
 typedef struct {
     mp_obj_base_t base;
-    char *va;
+    char *va;                               // NULL once freed
     size_t npages;
     bool owned;                             // false for the xenstore/console pages
     mp_obj_t mv, u32, frames;
 } xen_page_obj_t;
+
+#define MAX_PAGES 1024                      // one Page: at most 4 MiB
 
 static const mp_obj_type_t xen_page_type;
 
@@ -125,25 +174,36 @@ static mp_obj_t page_wrap(char *va, size_t npages, bool owned) {
 
 static mp_obj_t page_make_new(const mp_obj_type_t *type, size_t n_args, size_t n_kw, const mp_obj_t *args) {
     mp_arg_check_num(n_args, n_kw, 0, 1, false);
-    mp_int_t n = n_args ? mp_obj_get_int(args[0]) : 1;
-    if (n < 1 || n > 1024)
-        mp_raise_ValueError(MP_ERROR_TEXT("npages must be 1..1024"));
-    char *va = alloc_pages(n);
+    mp_int_t n = n_args ? arg_int(args[0], 1, MAX_PAGES, "npages") : 1;
+    char *va = alloc_io_pages(n);
     if (!va)
-        mp_raise_msg(&mp_type_MemoryError, MP_ERROR_TEXT("out of I/O pages"));
+        mp_raise_msg_varg(&mp_type_MemoryError,
+                          MP_ERROR_TEXT("out of I/O pages (%d wanted, %d free)"),
+                          (int)n, (int)mm_free_pages());
     memset(va, 0, n * PAGE_SIZE);
     return page_wrap(va, n, true);
 }
 
+// free(): refused (ValueError) while a backend may still map one of its frames, i.e.
+// while a grant of it has not been ended (gnttab_end True), and for a page that is not
+// ours (xenstore, console) or already freed. The page's own views are emptied in place,
+// so a driver holding page.mv or page.u32 gets IndexError rather than freed memory.
 static mp_obj_t page_free(mp_obj_t self_in) {
     xen_page_obj_t *p = MP_OBJ_TO_PTR(self_in);
-    if (p->owned && p->va) {
-        free_pages(p->va, p->npages);
-        p->va = NULL;
-        // views into freed memory must not stay usable
-        p->mv = mp_obj_new_memoryview('B', 0, NULL);
-        p->u32 = mp_obj_new_memoryview('I', 0, NULL);
-    }
+    if (!p->owned)
+        mp_raise_ValueError(MP_ERROR_TEXT("the xenstore and console pages are not ours to free"));
+    if (!p->va)
+        mp_raise_ValueError(MP_ERROR_TEXT("page freed twice"));
+    int ref = gnttab_ref_on(virt_to_pfn(p->va), p->npages);
+    if (ref >= 0)
+        mp_raise_msg_varg(&mp_type_ValueError,
+                          MP_ERROR_TEXT("page still granted (ref %d): end its grants first"), ref);
+    if (free_io_pages(p->va, p->npages))
+        mp_raise_ValueError(MP_ERROR_TEXT("not an I/O page"));      // cannot happen
+    p->va = NULL;
+    ((mp_obj_array_t *)MP_OBJ_TO_PTR(p->mv))->len = 0;
+    ((mp_obj_array_t *)MP_OBJ_TO_PTR(p->u32))->len = 0;
+    p->frames = mp_obj_new_list(0, NULL);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(page_free_obj, page_free);
@@ -199,44 +259,82 @@ static mp_obj_t check_port(int rc, uint32_t port) {
 
 static mp_obj_t xen_evtchn_alloc_unbound(mp_obj_t remote) {
     uint32_t port = 0;
-    int rc = evtchn_alloc_unbound(mp_obj_get_int(remote), &port);
+    int rc = evtchn_alloc_unbound(arg_domid(remote, true), &port);
     return check_port(rc, port);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(xen_evtchn_alloc_unbound_obj, xen_evtchn_alloc_unbound);
 
 static mp_obj_t xen_evtchn_bind_virq(mp_obj_t virq) {
     uint32_t port = 0;
-    int rc = evtchn_bind_virq(mp_obj_get_int(virq), &port);
+    int rc = evtchn_bind_virq(arg_int(virq, 0, NR_VIRQS - 1, "virq"), &port);
     return check_port(rc, port);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(xen_evtchn_bind_virq_obj, xen_evtchn_bind_virq);
 
-static mp_obj_t xen_evtchn_notify(mp_obj_t port) {
-    evtchn_notify(mp_obj_get_int(port));
+static mp_obj_t xen_evtchn_notify(mp_obj_t port_in) {
+    uint32_t port = arg_port(port_in);
+    int rc = evtchn_notify(port);
+    if (rc)
+        raise_evtchn("evtchn_notify", port, rc);
     return mp_const_none;
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(xen_evtchn_notify_obj, xen_evtchn_notify);
 
-static mp_obj_t xen_evtchn_mask(mp_obj_t port) { evtchn_mask(mp_obj_get_int(port)); return mp_const_none; }
+// Masking or closing a port the kernel itself waits on is refused (evtchn_kernel_use).
+static uint32_t arg_python_port(mp_obj_t port_in, const char *op) {
+    uint32_t port = arg_port(port_in);
+    const char *use = evtchn_kernel_use(port);
+    if (use)
+        mp_raise_msg_varg(&mp_type_ValueError, MP_ERROR_TEXT("%s(%d): the kernel's %s port"),
+                          op, (int)port, use);
+    return port;
+}
+
+static mp_obj_t xen_evtchn_mask(mp_obj_t port_in) {
+    evtchn_mask(arg_python_port(port_in, "evtchn_mask"));   // a bit of ours: cannot fail
+    return mp_const_none;
+}
 static MP_DEFINE_CONST_FUN_OBJ_1(xen_evtchn_mask_obj, xen_evtchn_mask);
-static mp_obj_t xen_evtchn_unmask(mp_obj_t port) { evtchn_unmask(mp_obj_get_int(port)); return mp_const_none; }
+
+static mp_obj_t xen_evtchn_unmask(mp_obj_t port_in) {
+    uint32_t port = arg_port(port_in);
+    int rc = evtchn_unmask(port);
+    if (rc)
+        raise_evtchn("evtchn_unmask", port, rc);
+    return mp_const_none;
+}
 static MP_DEFINE_CONST_FUN_OBJ_1(xen_evtchn_unmask_obj, xen_evtchn_unmask);
-static mp_obj_t xen_evtchn_close(mp_obj_t port) { evtchn_close(mp_obj_get_int(port)); return mp_const_none; }
+
+static mp_obj_t xen_evtchn_close(mp_obj_t port_in) {
+    uint32_t port = arg_python_port(port_in, "evtchn_close");
+    int rc = evtchn_close(port);
+    if (rc)
+        raise_evtchn("evtchn_close", port, rc);
+    return mp_const_none;
+}
 static MP_DEFINE_CONST_FUN_OBJ_1(xen_evtchn_close_obj, xen_evtchn_close);
 
 // ---- grants
+// gnttab_grant(domid, frame, readonly): frame must be one of a live Page's frames.
 static mp_obj_t xen_gnttab_grant(mp_obj_t dom, mp_obj_t frame, mp_obj_t ro) {
-    int ref = gnttab_grant(mp_obj_get_int(dom), mp_obj_get_int(frame), mp_obj_is_true(ro));
+    domid_t d = arg_domid(dom, false);
+    mp_int_t f = mp_obj_get_int(frame);
+    int ref = f < 0 ? -2 : gnttab_grant(d, f, mp_obj_is_true(ro));
+    if (ref == -2)
+        mp_raise_msg_varg(&mp_type_ValueError,
+                          MP_ERROR_TEXT("frame %lx is not a frame of a live Page"), (long)f);
     if (ref < 0)
         mp_raise_msg(&mp_type_OSError, MP_ERROR_TEXT("no free grant references"));
     return MP_OBJ_NEW_SMALL_INT(ref);
 }
 static MP_DEFINE_CONST_FUN_OBJ_3(xen_gnttab_grant_obj, xen_gnttab_grant);
 
-static mp_obj_t xen_gnttab_end(mp_obj_t ref) {
-    int r = gnttab_end(mp_obj_get_int(ref));
+static mp_obj_t xen_gnttab_end(mp_obj_t ref_in) {
+    mp_int_t ref = mp_obj_get_int(ref_in);
+    int r = gnttab_end(ref);
     if (r < 0)
-        mp_raise_ValueError(MP_ERROR_TEXT("not an active grant reference"));
+        mp_raise_msg_varg(&mp_type_ValueError,
+                          MP_ERROR_TEXT("grant ref %ld is not an active grant of ours"), (long)ref);
     return mp_obj_new_bool(r);
 }
 static MP_DEFINE_CONST_FUN_OBJ_1(xen_gnttab_end_obj, xen_gnttab_end);
@@ -251,7 +349,14 @@ static MP_DEFINE_CONST_FUN_OBJ_0(xen_wmb_obj, xen_wmb);
 
 // ---- Internet checksum (RFC 1071): ones'-complement sum of big-endian 16-bit words,
 // folded, not inverted. Summed as little-endian words and byte-swapped once at the end.
+// start: the sum so far (e.g. a pseudo-header's), a non-negative int; it is not an offset.
 static mp_obj_t xen_inet_csum(size_t n_args, const mp_obj_t *args) {
+    mp_int_t start = 0;
+    if (n_args > 1) {
+        start = mp_obj_get_int(args[1]);
+        if (start < 0)
+            mp_raise_ValueError(MP_ERROR_TEXT("inet_csum: start (a partial sum) is negative"));
+    }
     mp_buffer_info_t b;
     mp_get_buffer_raise(args[0], &b, MP_BUFFER_READ);
     const uint8_t *p = b.buf;
@@ -275,8 +380,7 @@ static mp_obj_t xen_inet_csum(size_t n_args, const mp_obj_t *args) {
     while (sum >> 16)
         sum = (sum & 0xffff) + (sum >> 16);
     sum = ((sum & 0xff) << 8) | (sum >> 8);
-    if (n_args > 1)
-        sum += mp_obj_get_int(args[1]);
+    sum += (mp_uint_t)start;
     while (sum >> 16)
         sum = (sum & 0xffff) + (sum >> 16);
     return MP_OBJ_NEW_SMALL_INT(sum);

@@ -1,6 +1,7 @@
 # The crunched site compiled by mpy-cross (what freezing into the kernel does) with the
 # heap crunch.mpy_cross_heap recommends, then loaded as .mpy by MicroPython: every file's
-# bytes, mtime and type survive, and the .mpy is barely larger than the data itself.
+# bytes, mtime and type survive (big files as their chunks), and the .mpy is barely larger
+# than the data itself.
 import os
 import subprocess
 
@@ -17,6 +18,8 @@ sys.path.insert(0, %r)
 import _htdocs
 for n in sorted(_htdocs.FILES):
     mt, ct, data = _htdocs.FILES[n]
+    if isinstance(data, tuple):         # a file over crunch.CHUNK: its chunks
+        data = b"".join(data)
     print(n, mt, ct.split(';')[0], len(data), binascii.hexlify(hashlib.sha256(data).digest()).decode())
 """
 

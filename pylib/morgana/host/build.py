@@ -163,6 +163,11 @@ def _gen_steps(cfg):
 
         def crunch_step(kv=kv, out=out):
             from morgana.host import crunch
+            if cfg["target"].startswith("xen"):
+                try:        # the files go into the image: they must leave room in the guest
+                    crunch.check_fits(crunch.sizes(kv["root"]), cfg["memory"])
+                except ValueError as e:
+                    raise ConfigError(str(e))
             return "%d files" % crunch.write_module(kv["root"], out)
         steps.append(("crunch %s -> %s" % (_rel(kv["root"]), _rel(out)), crunch_step))
     if kv is not None and kv["fs"] == "fat":
@@ -235,6 +240,12 @@ def _make_kernel(cfg, jobs):
     cmd = ["make", "-C", os.path.join(TOP, "kernel"), "-j%d" % jobs, "ARCH=" + cfg["arch"],
            "NAME=" + cfg["name"], "MANIFEST=" + os.path.join(bdir, "manifest.py"),
            "BUILD=" + bdir]
+    if cfg["kv"] is not None and cfg["kv"]["fs"] == "crunch":
+        # mpy-cross holds every constant of the crunched module at once (its default
+        # 2 MiB heap fails for a 1 MiB site)
+        from morgana.host import crunch
+        total = sum(n for _, n in crunch.sizes(cfg["kv"]["root"]))
+        cmd.append("MPY_CROSS_EXTRA=-X heapsize=%d" % crunch.mpy_cross_heap(total))
     log_path = os.path.join(bdir, "kernel.log")
     with open(log_path, "w") as log:
         p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -3,16 +3,23 @@
 # morgana.store.kv_crunch serves. Names are '/'-separated paths relative to the root; dotfiles
 # and non-regular files are skipped. Output is deterministic (sorted, no timestamps of
 # its own) so rebuilding an unchanged site gives the same image.
+#
+# `data` is one bytes constant, or for a file over CHUNK bytes a tuple of CHUNK-byte
+# constants (the last one shorter). Why: freezing hashes every bytes constant, and
+# MicroPython's mpy-tool does it in time quadratic in its length (a 1 MiB constant took
+# 5 minutes, a 16 KiB one 0.06 s); CHUNK is the HTTP server's write size, so serving a
+# whole file still slices one constant per write, without copying.
 import os
 import sys
 
 from morgana.http import mimetypes
 
 _LINE = 96    # input bytes per literal line: keeps the generated source readable
+CHUNK = 16384
 
 
-def collect(root):
-    """[(name, mtime, data)] for every regular file under root, sorted by name."""
+def _files(root):
+    """[(name, path)] of the regular files under root that crunch takes, sorted by name."""
     if not os.path.isdir(root):
         raise ValueError("crunch: %r is not a directory" % (root,))
     out = []
@@ -24,12 +31,46 @@ def collect(root):
             path = os.path.join(dirpath, fn)
             if not os.path.isfile(path):
                 continue
-            rel = os.path.relpath(path, root).replace(os.sep, "/")
-            with open(path, "rb") as f:
-                data = f.read()
-            out.append((rel, int(os.stat(path).st_mtime), data))
+            out.append((os.path.relpath(path, root).replace(os.sep, "/"), path))
     out.sort()
     return out
+
+
+def collect(root):
+    """[(name, mtime, data)] for every regular file under root, sorted by name."""
+    out = []
+    for rel, path in _files(root):
+        with open(path, "rb") as f:
+            data = f.read()
+        out.append((rel, int(os.stat(path).st_mtime), data))
+    return out
+
+
+def sizes(root):
+    """[(name, bytes)] of the files crunch would take from root (no file is read)."""
+    return [(rel, os.path.getsize(path)) for rel, path in _files(root)]
+
+
+def _mib(n):
+    return "%.1f MiB" % (n / 1048576.0) if n >= 1048576 else "%d KiB" % (n // 1024)
+
+
+def check_fits(files, memory_mib):
+    """Refuse (ValueError, naming the largest files) a site whose files would take more
+    than half of a `memory_mib` MiB guest: crunched files are part of the image, which
+    Xen loads into the guest's memory, and the Python heap and the pages shared with
+    backends come out of what is left. `files`: [(name, bytes)], e.g. sizes(root)."""
+    total = sum(n for _, n in files)
+    limit = memory_mib * 1048576 // 2
+    if total <= limit:
+        return total
+    big = sorted(files, key=lambda f: (-f[1], f[0]))[:3]
+    raise ValueError(
+        "crunch: %d files of %s (%d bytes) do not fit in the image of a %d MiB guest "
+        "(at most half of its memory, %s); the largest: %s. Raise MEM (MEM=%d would do) "
+        "or serve them from a disk image (FS=fat)."
+        % (len(files), _mib(total), total, memory_mib, _mib(limit),
+           ", ".join("%s (%d bytes)" % f for f in big), -(-total * 2 // 1048576)))
 
 
 def _literal(data, indent):
@@ -38,6 +79,13 @@ def _literal(data, indent):
     parts = [repr(bytes(data[i:i + _LINE])) for i in range(0, len(data), _LINE)]
     # adjacent literals are joined by the compiler into one constant
     return "(" + ("\n" + indent).join(parts) + ")"
+
+
+def _data(data, indent):
+    if len(data) <= CHUNK:
+        return _literal(data, indent)
+    chunks = [_literal(data[i:i + CHUNK], indent + " ") for i in range(0, len(data), CHUNK)]
+    return "(" + (",\n" + indent + " ").join(chunks) + ",)"
 
 
 def module_source(entries, origin=""):
@@ -52,7 +100,7 @@ def module_source(entries, origin=""):
             raise ValueError("crunch: bad or duplicate file name %r" % (name,))
         seen.add(name)
         lines.append("    %r: (%d, %r,\n        %s)," % (
-            name, int(mtime), mimetypes.guess(name), _literal(data, "         ")))
+            name, int(mtime), mimetypes.guess(name), _data(data, "         ")))
     lines.append("}")
     return "\n".join(lines) + "\n"
 
