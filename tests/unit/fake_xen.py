@@ -49,8 +49,8 @@ class Page:
             raise ValueError("page freed twice")
         for f in self.frames:
             for g in _grants.values():
-                if g[1] == f and g[3] > 0:
-                    raise ValueError("page %#x freed while a backend maps it" % f)
+                if g[1] == f:       # as the kernel: granted at all, mapped or not
+                    raise ValueError("page %#x freed while it is still granted" % f)
         for f in self.frames:
             del _frames[f]
         self.freed = True
