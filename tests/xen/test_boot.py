@@ -18,6 +18,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 from rig import XenRig, morgana_build, retarget_xl  # noqa: E402
+from session import RigTimeout  # noqa: E402
 from morgana import logs  # noqa: E402
 
 BUILD = os.path.join(ROOT, "build", "xentest")
@@ -251,6 +252,16 @@ def test_repl_evaluates_what_is_typed_into_xl_console(dom0):
     rc, out = dom0.sh("xl_create /guest/repl.xl && wait_console repl '>>> ' 60")
     assert rc == 0, out
     dom0.attach("repl")
+    # Typed before xenconsole has put dom0's tty in raw mode, CR arrives as LF, which the
+    # REPL ignores (seen when attaching took over 2 s on a loaded host): press Enter until
+    # a fresh prompt shows that keys now reach the REPL as typed.
+    for attempt in range(10):
+        dom0.send("\r")
+        try:
+            dom0.expect(r">>> $", 5)
+            break
+        except RigTimeout:
+            continue
     dom0.send("6*7, 2**70\r")
     dom0.expect(r"\(42, 1180591620717411303424\)", 30)
     dom0.send("\x04")                                    # Ctrl-D: leave the REPL
