@@ -201,3 +201,14 @@ void arm32_trap(unsigned int kind, unsigned long *regs) {
 /* libgcc's division helpers report a zero divisor here (its Linux build would raise()). */
 int __aeabi_idiv0(int r) { panic("integer division by zero"); return r; }
 long long __aeabi_ldiv0(long long r) { panic("integer division by zero"); return r; }
+
+/* ---- entropy: ARMv7 has no random-number instruction (docs/design.md says what the
+   image uses instead); the virtual counter serves timer jitter. */
+size_t arch_hw_random(uint8_t *buf, size_t n, const char **name) {
+    (void)buf;
+    (void)n;
+    *name = NULL;
+    return 0;
+}
+
+uint64_t arch_cycles(void) { return cntvct(); }

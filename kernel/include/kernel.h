@@ -29,6 +29,10 @@ uint32_t console_evtchn(void);
 void *console_page(void);                     /* NULL for dom0: console_io instead */
 unsigned long boot_nr_pages(void);
 domid_t my_domid(void);
+/* entropy: bytes from the CPU's random-number instruction, or 0 when it has none (then
+   *name is NULL); a free-running cycle counter for timer jitter (rdtsc, CNTVCT) */
+size_t arch_hw_random(uint8_t *buf, size_t n, const char **name);
+uint64_t arch_cycles(void);
 
 /* memory (kernel/common/mm.c): a first-fit allocator of whole pages */
 void mm_init(unsigned long first_free_pfn, unsigned long end_pfn);

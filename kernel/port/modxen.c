@@ -387,6 +387,25 @@ static mp_obj_t xen_inet_csum(size_t n_args, const mp_obj_t *args) {
 }
 static MP_DEFINE_CONST_FUN_OBJ_VAR_BETWEEN(xen_inet_csum_obj, 1, 2, xen_inet_csum);
 
+// ---- entropy sources for morgana.entropy (which mixes them; no policy here)
+// hw_random(n) -> (name, bytes) from the CPU's RNG instruction (fewer bytes than asked if
+// it kept failing), or None when the CPU has none. cycles() -> the cycle counter.
+static mp_obj_t xen_hw_random(mp_obj_t n_in) {
+    size_t n = arg_int(n_in, 1, 256, "hw_random length");
+    uint8_t buf[256];
+    const char *name = NULL;
+    size_t got = arch_hw_random(buf, n, &name);
+    if (name == NULL)
+        return mp_const_none;
+    mp_obj_t t[2] = { mp_obj_new_str(name, strlen(name)), mp_obj_new_bytes(buf, got) };
+    memset(buf, 0, sizeof(buf));
+    return mp_obj_new_tuple(2, t);
+}
+static MP_DEFINE_CONST_FUN_OBJ_1(xen_hw_random_obj, xen_hw_random);
+
+static mp_obj_t xen_cycles(void) { return mp_obj_new_int_from_ull(arch_cycles()); }
+static MP_DEFINE_CONST_FUN_OBJ_0(xen_cycles_obj, xen_cycles);
+
 static const mp_rom_map_elem_t xen_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR___name__), MP_ROM_QSTR(MP_QSTR__xen) },
     { MP_ROM_QSTR(MP_QSTR_time_ns), MP_ROM_PTR(&xen_time_ns_obj) },
@@ -416,6 +435,8 @@ static const mp_rom_map_elem_t xen_globals_table[] = {
     { MP_ROM_QSTR(MP_QSTR_rmb), MP_ROM_PTR(&xen_rmb_obj) },
     { MP_ROM_QSTR(MP_QSTR_wmb), MP_ROM_PTR(&xen_wmb_obj) },
     { MP_ROM_QSTR(MP_QSTR_inet_csum), MP_ROM_PTR(&xen_inet_csum_obj) },
+    { MP_ROM_QSTR(MP_QSTR_hw_random), MP_ROM_PTR(&xen_hw_random_obj) },
+    { MP_ROM_QSTR(MP_QSTR_cycles), MP_ROM_PTR(&xen_cycles_obj) },
     { MP_ROM_QSTR(MP_QSTR_SHUTDOWN_POWEROFF), MP_ROM_INT(SHUTDOWN_poweroff) },
     { MP_ROM_QSTR(MP_QSTR_SHUTDOWN_CRASH), MP_ROM_INT(SHUTDOWN_crash) },
 };

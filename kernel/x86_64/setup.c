@@ -1,5 +1,6 @@
 /* x86_64 PV bring-up: callbacks, trap table, shared_info, and page tables that map all
    of the domain's memory (Xen maps only the boot image plus a little padding). */
+#include <string.h>
 #include "kernel.h"
 #include "hypercall.h"
 #include <xen/callback.h>
@@ -186,3 +187,52 @@ void do_failsafe(void *frame) {
 void do_hypervisor_callback(void) {
     evtchn_scan();
 }
+
+/* ---- entropy. RDSEED (a conditioned hardware source: reseeds a DRBG at full strength)
+   when CPUID leaf 7 has it, else RDRAND (its DRBG's output). Both may fail transiently
+   (carry clear): retried a bounded number of times, then the bytes we got are returned. */
+static void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]) {
+    asm volatile("cpuid" : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3]) : "a"(leaf), "c"(sub));
+}
+
+static int rd64(bool seed, uint64_t *v) {
+    unsigned char ok;
+    for (int i = 0; i < (seed ? 512 : 16); i++) {
+        if (seed)
+            asm volatile("rdseed %0; setc %1" : "=r"(*v), "=qm"(ok));
+        else
+            asm volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok));
+        if (ok)
+            return 1;
+        asm volatile("pause");
+    }
+    return 0;
+}
+
+size_t arch_hw_random(uint8_t *buf, size_t n, const char **name) {
+    uint32_t r[4];
+    cpuid(0, 0, r);
+    uint32_t max_leaf = r[0];
+    bool seed = false, rand = false;
+    if (max_leaf >= 7) {
+        cpuid(7, 0, r);
+        seed = (r[1] >> 18) & 1;
+    }
+    cpuid(1, 0, r);
+    rand = (r[2] >> 30) & 1;
+    *name = seed ? "rdseed" : rand ? "rdrand" : NULL;
+    if (!seed && !rand)
+        return 0;
+    size_t got = 0;
+    while (got < n) {
+        uint64_t v;
+        if (!rd64(seed, &v))
+            break;
+        size_t k = n - got < 8 ? n - got : 8;
+        memcpy(buf + got, &v, k);
+        got += k;
+    }
+    return got;
+}
+
+uint64_t arch_cycles(void) { return rdtsc(); }

@@ -85,9 +85,31 @@ async def _run(app, env, devices, services):
     return result
 
 
+def _seed_entropy():
+    # before any device: the stack keys its sequence numbers from the pool
+    from morgana import entropy
+    log = logs.Src("entropy")
+    if entropy.init():
+        log.debug("pool from %s", entropy.describe())
+    else:
+        log.warning("pool from %s: TCP sequence numbers are guessable by whoever knows "
+                    "the boot time, and TLS will refuse to start; boot with "
+                    "entropy=<64 hex digits> (xl create NAME.xl 'extra=\"entropy=...\"')",
+                    entropy.describe())
+    if entropy._xen is not None:
+        # MicroPython's `random` is seeded from the clock in the kernel; not a CSPRNG either
+        # way, but no longer predictable from the boot time
+        try:
+            import random
+            random.seed(entropy.randbits(30))
+        except (ImportError, AttributeError):
+            pass
+
+
 def start(platform, app, name, target, options, devices, services=None):
     """devices(env) and services(env) are the generated coroutines of _boot."""
     sched.set_platform(platform)
     logs.set_levels(options.get("LOG", "info"))
+    _seed_entropy()
     env = Env(name, target, options)
     return sched.run(_run(app, env, devices, services))

@@ -45,6 +45,8 @@ def test_hello_boots_dom0less_and_its_loops_sleep():
     for n in (1, 2):
         for i in range(3):
             assert re.search(r"DOM1: .*hello from instance %d iteration %d" % (n, i), text)
+    # ARMv7 has no RNG instruction and dom0less hands over no seed: the pool says so
+    assert re.search(r"DOM1: .*\[entropy\] pool from jitter\+clock .*WEAK", text), text[-3000:]
 
 
 def test_www_under_xl_answers_http_from_the_host():

@@ -286,6 +286,26 @@ def inet_csum(buf, start=0):
     return r if r else 0xFFFF
 
 
+# entropy: a CPU without an RNG instruction unless a test names one (hw_rng[0] = (name,
+# function of n giving bytes)); a cycle counter that only ever steps by the same amount
+hw_rng = [None]
+_cycles = [0]
+
+
+def hw_random(n):
+    if not 1 <= n <= 256:
+        raise ValueError("hw_random length %d is not in 1..256" % n)
+    if hw_rng[0] is None:
+        return None
+    name, fn = hw_rng[0]
+    return (name, fn(n))
+
+
+def cycles():
+    _cycles[0] += 1000
+    return _cycles[0]
+
+
 def reset():
     """Fresh world for the next test."""
     _frames.clear()
@@ -298,6 +318,7 @@ def reset():
     notifies.clear()
     del _console[:]
     del shutdowns[:]
+    hw_rng[0] = None
     _store_page[0] = None
     _console_page[0] = None
     _start_info["store_evtchn"] = 0

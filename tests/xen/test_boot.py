@@ -2,7 +2,8 @@
 dom0 (hello logs and powers off; an uncaught exception crashes the domain after printing
 its traceback; the REPL answers what is typed into `xl console`). Also: a log flood loses
 nothing without saying so, and the kernel refuses every bad value its Python hands it
-(tests/xen/configs/xentest_xenapi.py, which also reads a crunched 1 MiB file back). The
+(tests/xen/configs/xentest_xenapi.py, which also reads a crunched 1 MiB file back), and
+three boots of one image draw different random bytes and ISN keys (tests/xen/apps/rng.py). The
 fast path, the kernel booted as dom0 by Xen itself, is in test_boot_dom0.py: it needs the
 rig while this module's boot holds it."""
 import hashlib
@@ -24,6 +25,7 @@ from morgana import logs  # noqa: E402
 BUILD = os.path.join(ROOT, "build", "xentest")
 FLOOD = 5000     # log lines the flood app writes
 BIG = 1 << 20    # the crunched file xentest_xenapi reads back
+SEED = "5eed" * 16   # what the toolstack hands the third rng boot
 
 # The flood's console log, in order (CRs stripped), checked line by line in dom0 (busybox
 # awk; shipping 5000 lines over the rig's serial is slow). Every flood line either arrived
@@ -110,6 +112,7 @@ def dom0(rig, site):
     files.update(image("configs/repl.py"))
     files.update(image("tests/xen/apps/flood.py", "LINES=%d" % FLOOD))
     files.update(image("tests/xen/configs/xentest_xenapi.py", "SITE=%s" % site[1]))
+    files.update(image("tests/xen/apps/rng.py"))
     files["/guest/flood.awk"] = FLOOD_AWK.encode()
     script = """
 xl_create /guest/hello.xl
@@ -121,12 +124,20 @@ show_console crash
 xl_create /guest/xentest_xenapi.xl
 wait_exit xentest_xenapi 120
 show_console xentest_xenapi
+for n in 1 2; do
+  xl_create /guest/rng.xl 'name="rng'$n'"'
+  wait_exit rng$n 120
+  show_console rng$n
+done
+xl_create /guest/rng.xl 'name="rng3"' 'extra="entropy=%s"'
+wait_exit rng3 120
+show_console rng3
 xl_create /guest/flood.xl
 wait_exit flood 300
 log=$(guest_log flood)
 tr -d '\\r' < $log | awk -v L=%d -v N=%d -f /guest/flood.awk
 echo "@@ flood-done $(grep -c 'flood: done' $log)"
-""" % (flood_line_bytes(), FLOOD)
+""" % (SEED, flood_line_bytes(), FLOOD)
     s = rig.boot(files=files, script=script, name="test_boot", timeout=400, shell=True)
     yield s
     s.close()
@@ -188,6 +199,22 @@ def test_kernel_refuses_bad_values_from_python_and_keeps_running(dom0, site):
         r"xentest-xenapi: file (\S+) (\d+) ([0-9a-f]{64}) (\w+)", out)}
     assert {n: g[1] for n, g in got.items()} == site[0], out
     assert got["big.bin"][0] == BIG and all(g[2] == "same" for g in got.values())
+
+
+def test_two_boots_differ_in_random_bytes_and_isns(dom0):
+    boots = []
+    for n in (1, 2, 3):
+        assert dom0.expect(r"@@ exit rng%d (\w+)\n" % n, 300).group(1) == "poweroff"
+        out = console_of(dom0, "rng%d" % n)
+        m = re.search(r"rng: pool (\S+) \((\d+) bits credited: (\w+)\)\n"
+                      r"rng: bytes ([0-9a-f]{32})\nrng: isn-f ([0-9a-f]{8})", out)
+        assert m, out
+        boots.append(m.groups())
+        print("rng%d: %s" % (n, " ".join(m.groups())))
+    # QEMU's -cpu max gives this PV guest RDRAND (no RDSEED reaches it): good every boot
+    assert all(b[2] == "good" and b[0].split("+")[0] in ("rdseed", "rdrand") for b in boots)
+    assert "entropy=" not in boots[0][0] and "entropy=" in boots[2][0]
+    assert len({b[3] for b in boots}) == 3 and len({b[4] for b in boots}) == 3
 
 
 def test_log_flood_never_blocks_and_losses_are_counted(dom0):

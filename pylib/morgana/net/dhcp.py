@@ -1,7 +1,7 @@
 # DHCP client (RFC 2131/2132): message codec (pure) and the client state machine
 # (DISCOVER -> OFFER -> REQUEST -> ACK, renewal at T1, rebinding at T2, static fallback).
 import struct
-from morgana import sched
+from morgana import entropy, sched
 from morgana.net import Drop
 from morgana.net.addr import int_to_ip
 
@@ -97,7 +97,7 @@ class DhcpClient:
         self.state = "init"
         self.lease = None
         self.rx = sched.Queue(16)
-        self._xid = int.from_bytes(_urandom(4), "big")
+        self._xid = int.from_bytes(entropy.urandom(4), "big")
         stack.udp_listen(CLIENT_PORT, self._on_udp)
 
     def _on_udp(self, data, ip, port):
@@ -217,12 +217,3 @@ class DhcpClient:
 
 async def _get(q):
     return await q.get()
-
-
-def _urandom(n):
-    try:
-        import os
-        return os.urandom(n)
-    except Exception:
-        # no entropy source (a kernel without os.urandom): the clock still varies xids
-        return (sched.now_ns() & ((1 << (8 * n)) - 1)).to_bytes(n, "big")

@@ -22,7 +22,7 @@ Contract with TCP (morgana.net.tcp):
     connect(ip, port) -> await tcp.connect(ip_int, port).
 Every dropped input bumps a counter in `stack.stats` (a plain dict shared with TCP).
 """
-from morgana import sched
+from morgana import entropy, sched
 from morgana.net import Drop, arp, ethernet, icmp, ipv4, udp
 from morgana.net.addr import BROADCAST_MAC, ZERO_MAC, ip_to_int, int_to_ip, netmask_to_prefix
 
@@ -390,11 +390,7 @@ class Stack:
 
 def _random_secret():
     # 16 bytes keying TCP's initial sequence numbers (RFC 6528)
-    try:
-        import os
-        return os.urandom(16)
-    except Exception:
-        return (int(sched.now() * 1e9) & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "big") * 2
+    return entropy.urandom(16)
 
 
 def _print_exc(e):
