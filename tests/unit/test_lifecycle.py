@@ -25,6 +25,24 @@ def _done():
     lifecycle.reset()
 
 
+def _run(coro):
+    try:
+        return fake_xen.run(coro)
+    finally:
+        _done()
+
+
+async def _stop(why=lifecycle.POWEROFF, check=None):
+    """Request a shutdown, run check() once the hooks have started; seconds it took."""
+    t0 = sched.now()
+    lifecycle.request(why)
+    if check is not None:
+        await sched.sleep(0.01)
+        check()
+    await lifecycle.finished()
+    return sched.now() - t0
+
+
 def test_hooks_run_at_once_with_the_reason_last_ones_after():
     _fresh()
     seen = []
@@ -51,10 +69,7 @@ def test_hooks_run_at_once_with_the_reason_last_ones_after():
         assert lifecycle.reason() == "reboot" and lifecycle.stopping()
         r = await lifecycle.finished()
         return r, t0, sched.now()
-    try:
-        r, t0, t1 = fake_xen.run(main())
-    finally:
-        _done()
+    r, t0, t1 = _run(main())
     assert r == "reboot"
     assert [s[0] for s in seen] == ["a", "b", "a-end", "z"], seen
     assert seen[0][2] == seen[1][2] == t0            # concurrently, at once
@@ -83,14 +98,8 @@ def test_grace_cuts_a_slow_hook_and_a_failing_hook_does_not_stop_the_others():
         lifecycle.set_grace(2.5)
         for h in (slow, bad, plain):
             lifecycle.on_shutdown(h)
-        t0 = sched.now()
-        lifecycle.request(lifecycle.POWEROFF)
-        await lifecycle.finished()
-        return sched.now() - t0
-    try:
-        took = fake_xen.run(main())
-    finally:
-        _done()
+        return await _stop()
+    took = _run(main())
     assert 2.5 <= took < 2.6, took
     assert seen == ["plain poweroff", "slow cancelled"], seen
     text = "".join(lines)
@@ -137,10 +146,7 @@ def _run_control(d, script, until_stop=True, extra=None):
             r = None
         t.cancel()
         return r
-    try:
-        return fake_xen.run(main())
-    finally:
-        _done()
+    return _run(main())
 
 
 def test_poweroff_request_is_acknowledged_and_runs_the_hooks():
@@ -200,10 +206,7 @@ def test_suspend_is_refused_unacknowledged_and_the_domain_runs_on():
 
 def test_control_without_a_xenstore_returns_quietly():
     _fresh()
-    try:
-        assert fake_xen.run(control.run()) is None    # store_evtchn 0: dom0less
-    finally:
-        _done()
+    assert _run(control.run()) is None                # store_evtchn 0: dom0less
 
 
 class _Plat(fake_xen.FakePlatform):
@@ -280,16 +283,11 @@ def test_http_server_closes_idle_connections_and_finishes_the_request_under_way(
         sched.spawn(app.handle(idle))
         sched.spawn(app.handle(busy))
         await sched.sleep(0.5)
-        t0 = sched.now()
-        lifecycle.request(lifecycle.POWEROFF)
-        await sched.sleep(0.01)
-        assert idle.closed and not busy.closed and st.ports == {}
-        await lifecycle.finished()
-        return sched.now() - t0
-    try:
-        took = fake_xen.run(main())
-    finally:
-        _done()
+
+        def check():
+            assert idle.closed and not busy.closed and st.ports == {}
+        return await _stop(check=check)
+    took = _run(main())
     assert 1.4 < took < 1.6, took                     # the slow response's remaining 1.5 s
     assert busy.closed
     (st1, h1, b1), = parse_responses(busy.data())
@@ -313,12 +311,8 @@ def test_http_request_half_received_at_shutdown_is_answered_with_connection_clos
     async def main():
         sched.spawn(srv.handle(late))
         await sched.sleep(0.1)
-        lifecycle.request(lifecycle.POWEROFF)
-        await lifecycle.finished()
-    try:
-        fake_xen.run(main())
-    finally:
-        _done()
+        await _stop()
+    _run(main())
     r = parse_responses(late.data())
     assert len(r) == 1 and r[0][1]["connection"] == "close", r
 
@@ -371,15 +365,10 @@ def test_asyncio_server_waits_for_its_connections():
             streams._listen_stack = orig
         sched.spawn(st.listeners[8080](flow))
         await sched.sleep(0.2)
-        t0 = sched.now()
-        lifecycle.request(lifecycle.POWEROFF)
-        await lifecycle.finished()
+        took = await _stop()
         assert 8080 not in st.listeners
-        return sched.now() - t0, srv
-    try:
-        took, srv = fake_xen.run(main())
-    finally:
-        _done()
+        return took, srv
+    took, srv = _run(main())
     assert 0.7 < took < 0.9, took
     assert flow.data() == b"HI\n" and flow.closed
     assert srv._hook not in lifecycle.hooks()
