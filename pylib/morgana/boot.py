@@ -79,7 +79,7 @@ async def _body(app, env, devices, services):
         net.set_default(env.stack)
         flush = getattr(env.stack, "flush", None)
         if flush is not None:        # last: what the hooks sent reaches its peers
-            lifecycle.on_shutdown(flush, last=True)
+            lifecycle.on_shutdown(flush, last=True, name="tcp flush")
     if services is not None:
         await services(env)
     main = getattr(app, "main", None)

@@ -21,18 +21,19 @@ DEFAULT_GRACE = 5.0
 
 log = logs.Src("shutdown")
 
-_hooks = []                 # [fn, last]
+_hooks = []                 # [fn, last, name]
 _st = {"reason": None, "grace": DEFAULT_GRACE, "done": None, "task": None, "took": None}
 
 
-def on_shutdown(fn=None, last=False):
-    """Register `async def fn(reason)` (decorator, or a call). Returns fn."""
+def on_shutdown(fn=None, last=False, name=None):
+    """Register `async def fn(reason)` (decorator, or a call). Returns fn. name: what
+    the log calls it (default: the function's name)."""
     if fn is None:
-        return lambda f: on_shutdown(f, last)
+        return lambda f: on_shutdown(f, last, name)
     for h in _hooks:
         if h[0] == fn:
             return fn
-    _hooks.append([fn, last])
+    _hooks.append([fn, last, name or getattr(fn, "__name__", None) or repr(fn)])
     return fn
 
 
@@ -103,7 +104,10 @@ async def _call(fn, why):
 
 
 def _name(fn):
-    return getattr(fn, "__qualname__", None) or getattr(fn, "__name__", None) or repr(fn)
+    for h in _hooks:
+        if h[0] == fn:
+            return h[2]
+    return repr(fn)
 
 
 async def _phase(fns, why, deadline):

@@ -463,5 +463,5 @@ async def start_server(cb, host, port, backlog=5, ssl=None):
     srv = Server(st, port, cb)
     st.listen(port, srv._conn)
     core._servers.add(srv)
-    lifecycle.on_shutdown(srv._hook)
+    lifecycle.on_shutdown(srv._hook, name="asyncio server :%d" % port)
     return srv

@@ -84,7 +84,7 @@ class Server:
         """Keep this server's shutdown hook registered (App.listen). Otherwise it is
         registered only while the server has connections."""
         self._pinned = True
-        lifecycle.on_shutdown(self._hook)
+        lifecycle.on_shutdown(self._hook, name="http")
 
     def unlisten(self):
         for stack, port in self.listening:
@@ -275,7 +275,7 @@ class Server:
         self.stats["connections"] += 1
         c = Conn(flow, self._tick)
         if not self.conns:
-            lifecycle.on_shutdown(self._hook)
+            lifecycle.on_shutdown(self._hook, name="http")
             if lifecycle.stopping():
                 self.closing = True      # accepted while the unikernel shuts down
         self.conns.add(c)
