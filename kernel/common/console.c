@@ -174,6 +174,10 @@ void console_sync(void) {
             HYPERVISOR_sched_op(SCHEDOP_yield, 0);
         }
     }
+    /* what fit in the ring at once was never notified (pumps batch that): do it now, or
+       a REPL's banner and prompt sit in the ring unseen while it waits for input */
+    if (dirty)
+        evtchn_notify(port);
     dirty = false;
 }
 

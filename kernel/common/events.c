@@ -131,15 +131,34 @@ void events_init(void) {
    SCHEDOP_block unmasks upcalls and blocks atomically, so a wakeup between our check and
    the block is not lost; the upcall then runs, and leaves events masked again. (Arm has
    no upcall mask: its SCHEDOP_block is a wfi with interrupts masked, see kernel/arm32.) */
-void block_until(uint64_t deadline_ns) {
-    if (evtchn_any_pending())
-        return;
-    if (deadline_ns && deadline_ns <= monotonic_ns())
-        return;
+static void block_now(uint64_t deadline_ns) {
     HYPERVISOR_set_timer_op(deadline_ns);
     HYPERVISOR_sched_op(SCHEDOP_block, 0);
 #ifdef __x86_64__
     HYPERVISOR_shared_info->vcpu_info[0].evtchn_upcall_mask = 1;
 #endif
     evtchn_scan();
+}
+
+void block_until(uint64_t deadline_ns) {
+    if (evtchn_any_pending())
+        return;
+    if (deadline_ns && deadline_ns <= monotonic_ns())
+        return;
+    block_now(deadline_ns);
+}
+
+/* The same, but woken only by `port` (taken) or the deadline: the REPL's wait for console
+   input. While the REPL holds the CPU no scheduler takes the other ports (a xenstore
+   watch's, say); block_until would return at once for ever, spinning the vCPU. They stay
+   in our set: scanning cleared Xen's bits, so the next block does sleep. */
+void block_for_port(uint32_t port, uint64_t deadline_ns) {
+    evtchn_scan();
+    if (!BAD_PORT(port) && (our_pending[port / WORD_BITS] & BIT(port % WORD_BITS))) {
+        our_pending[port / WORD_BITS] &= ~BIT(port % WORD_BITS);
+        return;
+    }
+    if (deadline_ns && deadline_ns <= monotonic_ns())
+        return;
+    block_now(deadline_ns);
 }

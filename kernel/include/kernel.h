@@ -62,6 +62,7 @@ int evtchn_unmask(uint32_t port);
 int evtchn_close(uint32_t port);
 const char *evtchn_kernel_use(uint32_t port); /* "timer"/"console" for the kernel's own */
 void block_until(uint64_t deadline_ns);       /* 0: no deadline */
+void block_for_port(uint32_t port, uint64_t deadline_ns); /* woken by port only */
 
 /* grant table v1 (kernel/common/gnttab.c) */
 int gnttab_init(void);

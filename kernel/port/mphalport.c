@@ -12,8 +12,12 @@ mp_uint_t mp_hal_stdout_tx_strn(const char *str, size_t len) {
 int mp_hal_stdin_rx_chr(void) {
     char c;
     console_sync();         /* whoever waits for input must see the prompt */
-    while (console_read(&c, 1) == 0)
-        block_until(monotonic_ns() + 1000000000ULL);
+    while (console_read(&c, 1) == 0) {
+        if (console_page())
+            block_for_port(console_evtchn(), monotonic_ns() + 1000000000ULL);
+        else
+            block_until(monotonic_ns() + 1000000000ULL);
+    }
     return (unsigned char)c;
 }
 

@@ -2,7 +2,10 @@
 # app's main(env) receives, runs the generated devices/services set-up, then main.
 # A normal return ends the unikernel (poweroff on Xen, exit 0 on Unix); an exception
 # propagates (the kernel prints it and crashes the domain; on Unix: traceback, exit 1).
-from morgana import sched, logs
+# A shutdown request (morgana.lifecycle: `xl shutdown`/`xl reboot` through the platform's
+# control task, or the app) ends the run once the shutdown hooks are done; a reboot is
+# handed to the platform's reboot() (SCHEDOP_shutdown reason reboot on Xen).
+from morgana import sched, logs, lifecycle
 
 
 class Env:
@@ -69,11 +72,14 @@ def line_repl(g, stdin=None, stdout=None):
             stdout.write("%s: %s\n" % (type(e).__name__, e))
 
 
-async def _run(app, env, devices, services):
+async def _body(app, env, devices, services):
     await devices(env)
     if env.stack is not None:
         from morgana import net
         net.set_default(env.stack)
+        flush = getattr(env.stack, "flush", None)
+        if flush is not None:        # last: what the hooks sent reaches its peers
+            lifecycle.on_shutdown(flush, last=True, name="tcp flush")
     if services is not None:
         await services(env)
     main = getattr(app, "main", None)
@@ -83,6 +89,23 @@ async def _run(app, env, devices, services):
     if services is not None:
         await sched.Promise()      # services run until the unikernel is stopped
     return result
+
+
+async def _run(platform, app, env, devices, services):
+    control = getattr(platform, "control", None)
+    if control is not None:          # Xen: watch control/shutdown from the start
+        sched.spawn(control(), "control")
+    body = sched.spawn(_body(app, env, devices, services), "boot")
+    stop = sched.spawn(_stopped(), "boot-stop")
+    # whichever ends first: the app (its result) or a shutdown (the other is cancelled)
+    r = await sched.choose([body, stop])
+    if lifecycle.finished().done():
+        return None
+    return r
+
+
+async def _stopped():
+    await lifecycle.finished()
 
 
 def _seed_entropy():
@@ -110,6 +133,12 @@ def start(platform, app, name, target, options, devices, services=None):
     """devices(env) and services(env) are the generated coroutines of _boot."""
     sched.set_platform(platform)
     logs.set_levels(options.get("LOG", "info"))
+    lifecycle.set_grace(options.get("SHUTDOWN_GRACE", lifecycle.DEFAULT_GRACE))
     _seed_entropy()
     env = Env(name, target, options)
-    return sched.run(_run(app, env, devices, services))
+    result = sched.run(_run(platform, app, env, devices, services))
+    if lifecycle.reason() == lifecycle.REBOOT:
+        reboot = getattr(platform, "reboot", None)
+        if reboot is not None:
+            reboot()
+    return result

@@ -49,3 +49,15 @@ def write_console(b):
 
 def exit(code=0):
     _xen.shutdown(SHUTDOWN_POWEROFF if code == 0 else SHUTDOWN_CRASH)
+
+
+def reboot():
+    """SCHEDOP_shutdown(reboot): the toolstack's on_reboot decides (xl: restart)."""
+    _xen.shutdown(SHUTDOWN_REBOOT)
+
+
+def control():
+    """The task that answers the toolstack's control/shutdown requests (morgana.boot
+    spawns it first thing)."""
+    from morgana.xen import control
+    return control.run()

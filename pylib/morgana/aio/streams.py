@@ -6,7 +6,7 @@
 # header line), and on our stack each flow.write is a segment, so the pieces of one turn
 # go out as one write (a flusher task runs in the next scheduler round; a read, drain,
 # close or CORK bytes flush at once). One writer at a time reaches the flow, in order.
-from morgana import sched, net
+from morgana import sched, net, lifecycle
 from morgana.aio import core
 
 LIMIT = 65536          # readline/readuntil: longest line kept (CPython's default limit)
@@ -378,6 +378,16 @@ class Server:
         self.port = port
         self.cb = cb
         self._closed = sched.Promise()
+        self._conns = 0             # connections whose callback or close is under way
+        self._idle = None
+        self._hook = self._shutdown     # one bound method: what lifecycle.remove finds
+
+    async def _shutdown(self, reason):
+        # morgana.lifecycle hook: stop accepting, wait for the open connections to close
+        self.close()
+        while self._conns:
+            self._idle = sched.Promise()
+            await self._idle
 
     async def __aenter__(self):
         return self
@@ -391,6 +401,8 @@ class Server:
         if self._closed.done():
             return
         core._servers.discard(self)
+        if not self._conns:
+            lifecycle.remove(self._hook)
         st = self.stack
         un = getattr(st, "unlisten", None)
         if un is not None:
@@ -413,6 +425,7 @@ class Server:
         # which waits for the callback's close() if it returned without one.
         s = Stream(flow, {"peername": flow.peer})
         s._server = True
+        self._conns += 1
         try:
             try:
                 r = self.cb(s, s)
@@ -431,6 +444,13 @@ class Server:
                 await s._finish()
             except OSError:
                 pass
+            self._conns -= 1
+            if not self._conns:
+                if self._idle is not None:
+                    self._idle.wakeup()
+                    self._idle = None
+                if self._closed.done():
+                    lifecycle.remove(self._hook)
 
 
 async def start_server(cb, host, port, backlog=5, ssl=None):
@@ -443,4 +463,5 @@ async def start_server(cb, host, port, backlog=5, ssl=None):
     srv = Server(st, port, cb)
     st.listen(port, srv._conn)
     core._servers.add(srv)
+    lifecycle.on_shutdown(srv._hook, name="asyncio server :%d" % port)
     return srv

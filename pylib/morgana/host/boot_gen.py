@@ -84,7 +84,7 @@ def _service_lines(cfg):
                 lines += ["from morgana import logs", "from morgana.http.app import App"]
             lines += ["srv = App(max_body=65536, log=logs.Src('http'))",
                       "srv.static('/', env.kv)",
-                      "env.stack.listen(%d, srv.handle)" % s["port"],
+                      "srv.listen(env.stack, %d)" % s["port"],
                       "env.services.append(srv)",
                       "env.log.info('http: serving on port %d')" % s["port"]]
         else:

@@ -345,7 +345,8 @@ def xl_source(cfg):
              "memory = %d" % cfg["memory"],
              "vcpus = 1",
              'on_crash = "destroy"',
-             'on_poweroff = "destroy"']
+             'on_poweroff = "destroy"',
+             'on_reboot = "restart"']
     net = cfg["network"]
     if net is not None and net["stack"] == "direct":
         lines.append('vif = [ "bridge=%s" ]' % net.get("bridge", "xenbr0"))

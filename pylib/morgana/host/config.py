@@ -84,6 +84,8 @@ class Builder:
         self.repl_wanted = False
         self.option("MEM", 32, "memory in MiB (Xen domain size; MicroPython heap on unix)")
         self.option("LOG", "info", "log levels: LEVEL[,SOURCE:LEVEL...]")
+        self.option("SHUTDOWN_GRACE", 5.0, "seconds a shutdown/reboot gives the app's hooks and "
+                    "requests under way before the domain stops")
 
     # ---------------------------------------------------------------- options
     def option(self, name, default, help="", choices=None):

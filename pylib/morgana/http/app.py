@@ -300,15 +300,24 @@ class App:
         self._mounts.sort(key=lambda m: -len(m.segs))
         return f
 
+    def listen(self, stack, port):
+        """Serve port from now on (returns at once). On shutdown the server stops
+        listening and lets the requests under way finish (morgana.lifecycle)."""
+        stack.listen(port, self.handle)
+        self.server.listening.append((stack, port))
+        self.server.hook()
+
     async def serve(self, stack, port):
         """Listen on port and serve until cancelled (a unikernel's main awaits this)."""
-        stack.listen(port, self.handle)
+        self.listen(stack, port)
         try:
             await sched.Promise()
         finally:
-            unlisten = getattr(stack, "unlisten", None)
-            if unlisten is not None:
-                unlisten(port)
+            self.server.unlisten()
+
+    async def shutdown(self, reason=None):
+        """What a shutdown does to this app (the hook registered by listen)."""
+        await self.server.shutdown(reason)
 
     # ---- called by the server, per request ----
 

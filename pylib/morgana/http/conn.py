@@ -19,6 +19,8 @@ class Conn:
         self.fired = False
         self.partial = False      # a request head has started arriving (408 on timeout)
         self.close_after = False  # the response's end is the connection's (HTTP/1.0 stream)
+        self.idle = False         # waiting for the first byte of a request
+        self.drained = False      # closed by the server's shutdown while idle
         self._dog = None
 
     def expire_in(self, seconds):

@@ -5,7 +5,10 @@
 # (morgana.http.app.App; morgana.http.files.Files alone). The app writes its response
 # through the helpers here (write, error, send_response), so framing, Date/Server
 # headers, timeouts and the access log are the same for static files and handlers.
-from morgana import sched
+# On shutdown (morgana.lifecycle) a server stops listening, closes its idle keep-alive
+# connections, answers the requests under way with `Connection: close` and returns once
+# every connection is closed (the lifecycle's grace time bounds the wait).
+from morgana import sched, lifecycle
 from morgana.http.conn import Conn
 from morgana.http.parse import (
     HttpError, find_head_end, skip_leading_crlf, parse_request, parse_content_length,
@@ -68,6 +71,40 @@ class Server:
         self._dhdr = b""
         self.stats = {"connections": 0, "requests": 0, "errors": 0, "timeouts": 0,
                       "handler_errors": 0}
+        self.conns = set()          # Conn of every connection being served
+        self.listening = []         # (stack, port) that App.listen opened
+        self.closing = False
+        self._all_closed = None
+        self._hook = self.shutdown  # one bound method: what lifecycle.remove finds
+        self._pinned = False
+
+    # ---- shutdown ----
+
+    def hook(self):
+        """Keep this server's shutdown hook registered (App.listen). Otherwise it is
+        registered only while the server has connections."""
+        self._pinned = True
+        lifecycle.on_shutdown(self._hook, name="http")
+
+    def unlisten(self):
+        for stack, port in self.listening:
+            un = getattr(stack, "unlisten", None)
+            if un is not None:
+                un(port)
+        self.listening = []
+
+    async def shutdown(self, reason=None):
+        """Stop accepting, close idle connections, let the requests under way finish
+        (their responses say Connection: close); returns when no connection is left."""
+        self.closing = True
+        self.unlisten()
+        for c in list(self.conns):
+            if c.idle:                  # waiting for a next request: close it now
+                c.drained = True
+                c.task.cancel()
+        while self.conns:
+            self._all_closed = sched.Promise()
+            await self._all_closed
 
     # ---- helpers for apps ----
 
@@ -155,7 +192,10 @@ class Server:
                 if len(buf) - pos > self.max_head:
                     raise self._too_big(buf[pos:])
                 scanned = len(buf)
+            if not started:
+                c.idle = not self.closing
             data = await c.read()
+            c.idle = False
             if not data:
                 return None
             if not started:
@@ -234,6 +274,11 @@ class Server:
         """Serve one connection until close, error or timeout; always closes flow."""
         self.stats["connections"] += 1
         c = Conn(flow, self._tick)
+        if not self.conns:
+            lifecycle.on_shutdown(self._hook, name="http")
+            if lifecycle.stopping():
+                self.closing = True      # accepted while the unikernel shuts down
+        self.conns.add(c)
         buf = b""
         pos = 0
         try:
@@ -257,10 +302,12 @@ class Server:
                         await self._linger(c)
                     return
                 self._logline(c, req, status, nbytes)
-                if not keep or c.close_after:
+                if not keep or c.close_after or self.closing:
                     return
                 await sched.sleep(0)      # one request per turn: pipeliners can't hog
         except sched.Cancelled:
+            if c.drained:
+                return                   # idle while the server shuts down
             if not c.fired:
                 raise                    # cancelled from outside: not ours to swallow
             await self._timed_out(c)
@@ -272,6 +319,13 @@ class Server:
                 await flow.close()
             except Exception:
                 pass
+            self.conns.discard(c)
+            if not self.conns:
+                if self._all_closed is not None:
+                    self._all_closed.wakeup()
+                    self._all_closed = None
+                if not self._pinned:
+                    lifecycle.remove(self._hook)
 
     async def _linger(self, c):
         # After refusing a body we did not read: take what the client still sends for a
@@ -311,6 +365,8 @@ class Server:
             keep = not has_token(conn, b"close")
         else:
             keep = has_token(conn, b"keep-alive")
+        if self.closing:
+            keep = False
         te = h.get(b"transfer-encoding")
         cl = h.get(b"content-length")
         if te is not None:

@@ -4,10 +4,10 @@
     stack = Stack(netif, dhcp=True, fallback=('10.0.0.2', '255.255.255.0', None))
     await stack.start()          # spawns rx/tx/timer tasks; with dhcp waits for a lease
 
-App API (same as socket_stack, see docs/design.md): listen(port, handler),
+App API (same as socket_stack, see docs/design.md): listen(port, handler), unlisten(port),
 await connect(ip, port), udp_listen(port, handler), await udp_send(data, ip, port, src_port),
 and here also udp_send_nowait(...) -> True.
-Also: udp_unlisten(port), stop(), set_address(ip, netmask, gateway) (gratuitous ARP on a
+Also: udp_unlisten(port), stop(), await flush() (until every byte sent is acknowledged), set_address(ip, netmask, gateway) (gratuitous ARP on a
 change; ip=None drops the address), stats (dict of counters), tcp=False leaves TCP out.
 
 Contract with TCP (morgana.net.tcp):
@@ -125,8 +125,23 @@ class Stack:
     def listen(self, port, handler):
         self._need_tcp().listen(port, handler)
 
+    def unlisten(self, port):
+        if self.tcp is not None:
+            self.tcp.unlisten(port)
+
     async def connect(self, ip, port):
         return await self._need_tcp().connect(ip_to_int(ip), port)
+
+    async def flush(self, reason=None, poll=0.02):
+        """Shutdown hook (morgana.boot registers it last): accept no more connections,
+        then return once every byte and FIN sent is acknowledged (the grace time cuts
+        it short: a peer that stopped reading is not waited for beyond it)."""
+        t = self.tcp
+        if t is None:
+            return
+        t.listeners.clear()
+        while t.unacked():
+            await sched.sleep(poll)
 
     def _need_tcp(self):
         if self.tcp is None:

@@ -319,6 +319,10 @@ class TCP:
     def unlisten(self, port):
         self.listeners.pop(port, None)
 
+    def unacked(self):
+        """Flows whose data or FIN the peer has not acknowledged yet."""
+        return [f for f in self.flows.values() if f.unacked()]
+
     def _ephemeral(self, rip, rport):
         for _ in range(EPHEMERAL_N):
             p = self._next_port

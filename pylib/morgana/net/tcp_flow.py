@@ -953,6 +953,15 @@ class Flow:
             self.t_keep = None
         self._retime()
 
+    def unacked(self):
+        """True while sent or queued data, or our FIN, awaits the peer's ACK."""
+        st = self.state
+        if st == FIN_WAIT_1 or st == CLOSING or st == LAST_ACK:
+            return True
+        if st == ESTABLISHED or st == CLOSE_WAIT:
+            return len(self.sndbuf) > self.sb_off
+        return False
+
     def send_space(self):
         return self.sndbuf_max - (len(self.sndbuf) - self.sb_off)
 
