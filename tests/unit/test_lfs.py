@@ -294,3 +294,22 @@ def test_kv_face():
         assert await kv2.read("a/b/c.txt", 100, 10) == pattern(9000)[100:110]
         assert kv2.mtime("index.html") is None
     run(go())
+
+
+def test_on_a_host_file_via_blk_file():
+    from morgana.store import blk_file
+    path = "/tmp/morgana-test-lfs.img"
+    with open(path, "wb") as f:
+        f.write(bytes(512 * 256))
+
+    async def go():
+        dev = blk_file.BlockFile(path, read_only=False)
+        await lfs.format(dev)
+        fs = await lfs.mount(dev)
+        await put(fs, "y", pattern(10000))
+        dev.close()
+        dev = blk_file.BlockFile(path)
+        fs = await lfs.mount(dev)
+        assert fs.read_only and await get(fs, "y") == pattern(10000)
+        dev.close()
+    run(go())
