@@ -519,6 +519,11 @@ class FS:
                 if tp in referenced or any(e.typ == D.T_SUPERBLOCK for e in tmd.state.entries):
                     continue
                 ch = await self.chain(tp)
+                if any(x.state.entries for x in ch):
+                    # ours are always empty; a non-empty one is a half-done relocation
+                    # by another implementation, which this one does not repair
+                    raise LfsError("unreferenced non-empty metadata pair %d,%d (an "
+                                   "interrupted relocation): mount it read-only" % tp)
                 extra = D.GZERO
                 for x in ch:
                     extra = D.gxor(extra, x.state.gdelta)
