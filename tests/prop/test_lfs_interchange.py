@@ -122,3 +122,45 @@ def test_our_image_read_by_reference():
     t["many/f0001.txt"] += b"more"
     got = sched.run(read_ours(blk_ram.BlockRAM(data=buf)))
     assert sorted(got) == sorted(t) and all(got[p] == t[p] for p in t)
+
+
+def test_names_with_shared_prefixes_in_split_directories():
+    # littlefs finds a name by its order in the pair (the longer of two names with a
+    # common prefix first) and stops at the first greater one: names we insert in any
+    # order, across pairs split by their number, must all be found by the reference, and
+    # names it adds must be found by us
+    import random
+    rng = random.Random(5)
+    for seed in range(3):
+        names = sorted(set("".join(rng.choice("ab1") for _ in range(rng.randint(1, 7)))
+                           for _ in range(300)))
+        rng.shuffle(names)
+        dev = blk_ram.BlockRAM(sectors=BS * 256 // 512)
+
+        async def go():
+            await lfs.format(dev, block_size=BS)
+            fs = await lfs.mount(dev)
+            await fs.mkdir("d")
+            for n in names:
+                f = await fs.open("d/" + n, "wb")
+                await f.write(n.encode() * 3)
+                await f.close()
+            for n in names[:20]:
+                await fs.rename("d/" + n, "d/" + n + "r")
+        sched.run(go())
+        want = dict((n, n.encode() * 3) for n in names[20:])
+        want.update((n + "r", n.encode() * 3) for n in names[:20])
+        buf = bytearray(dev.image())
+        fs = ref(buf)
+        for n, data in want.items():
+            with fs.open("d/" + n, "rb") as f:
+                assert f.read() == data, n
+        extra = ["%sx%d" % (n, seed) for n in names[:30]] + ["1", "11", "111b"]
+        for n in extra:
+            if n not in want:
+                with fs.open("d/" + n, "wb") as f:
+                    f.write(b"ref")
+                want[n] = b"ref"
+        fs.unmount()
+        got = sched.run(read_ours(blk_ram.BlockRAM(data=buf)))
+        assert got == dict(("d/" + n, v) for n, v in want.items()), seed

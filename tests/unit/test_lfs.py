@@ -313,3 +313,23 @@ def test_on_a_host_file_via_blk_file():
         assert fs.read_only and await get(fs, "y") == pattern(10000)
         dev.close()
     run(go())
+
+
+def test_names_in_littlefs_order():
+    # littlefs's lookup order (lfs_dir_find_match): bytes over the shorter length, then
+    # the longer name first; entries are kept in it, so "k10" and "k15" are stored before "k1"
+    from morgana.store.lfs_mdir import sorts_after
+    assert sorts_after(b"k2", b"k15") and sorts_after(b"k1", b"k15")
+    assert not sorts_after(b"k15", b"k1") and not sorts_after(b"a", b"a")
+    assert sorts_after(b"b", b"abc") and not sorts_after(b"abc", b"b")
+    dev = blk_ram.BlockRAM(sectors=64 * 8)
+
+    async def go():
+        await lfs.format(dev)
+        fs = await lfs.mount(dev)
+        for n in ("k1", "k2", "k15", "k", "k10", "a"):
+            f = await fs.open(n, "w")
+            await f.close()
+        md = await fs.get(fs.root)
+        return [e.name for e in md.state.entries if e.typ != D.T_SUPERBLOCK]
+    assert sched.run(go()) == [b"a", b"k10", b"k15", b"k1", b"k2", b"k"]

@@ -97,10 +97,10 @@ class MState:
         return -1
 
     def insert_pos(self, name):
-        """Id a new name takes (sorted by bytes; the superblock entry stays first), or
-        -1 when every name here sorts before it."""
+        """Id a new name takes (in littlefs's order, see sorts_after; the superblock
+        entry stays first), or -1 when every name here sorts before it."""
         for i, e in enumerate(self.entries):
-            if e.typ != D.T_SUPERBLOCK and e.name > name:
+            if e.typ != D.T_SUPERBLOCK and sorts_after(e.name, name):
                 return i
         return -1
 
@@ -115,6 +115,17 @@ class MState:
         if self.gdelta != D.GZERO:
             out.append((D.mktag(D.T_MOVESTATE, D.ID_NONE, 12), D.gpack(self.gdelta)))
         return out
+
+
+def sorts_after(a, b):
+    """True if name a comes after name b in a directory. littlefs keeps each metadata
+    pair (and a split directory's chain of pairs) in this order and its lookup stops at
+    the first greater name: bytes compared over the shorter length, then the LONGER name
+    first (lfs_dir_find_match), so "k15" sorts before "k1"."""
+    n = len(a) if len(a) < len(b) else len(b)
+    if a[:n] != b[:n]:
+        return a[:n] > b[:n]
+    return len(a) < len(b)
 
 
 def entry_attrs(i, e):
