@@ -7,7 +7,7 @@ from morgana import sched
 from morgana.store import blk_file
 from morgana.store import lfs
 from morgana.store.lfs_disk import LfsError
-from morgana.store.storage import StorageError
+from morgana.store.storage import StorageError, unusable
 
 
 def format_image(path, size_mib, block_size=4096):
@@ -43,7 +43,5 @@ async def _check(name, dev):
     try:
         fs = await lfs.mount(dev, read_only=True)
     except LfsError as e:
-        raise StorageError("storage %r (%s): not a usable littlefs volume: %s (it is "
-                           "never reformatted: delete the image to start empty)"
-                           % (name, dev.path, e))
+        raise unusable(name, dev.path, e)
     return await fs.statvfs()

@@ -19,15 +19,18 @@ def _where(name, blk):
     return getattr(blk, "path", None) or getattr(blk, "name", None) or "its disk"
 
 
+def unusable(name, where, e):
+    return StorageError("storage %r (%s): not a usable littlefs volume: %s (it is never "
+                        "reformatted: delete the image to start empty)" % (name, where, e))
+
+
 async def open_storage(name, blk):
     if blk.read_only:
         raise StorageError("storage %r (%s): the disk is read-only" % (name, _where(name, blk)))
     try:
         fs = await lfs.mount(blk)
     except LfsError as e:
-        raise StorageError("storage %r (%s): not a usable littlefs volume: %s (it is "
-                           "never reformatted: delete the image to start empty)"
-                           % (name, _where(name, blk), e))
+        raise unusable(name, _where(name, blk), e)
     kv = kv_lfs.KV(fs)
     await kv._scan("", 0)
     return fs, kv
