@@ -28,9 +28,9 @@ if [ -n "$need" ]; then
 fi
 # Python test tools into the project's venv
 V=$(cd "$(dirname "$0")/.." && pwd)/.cache/venv
-if [ ! -x "$V/bin/pytest" ] || [ ! -x "$V/bin/morgana" ] || ! "$V/bin/python" -c "import PIL, pytest_rerunfailures, selenium, packaging" 2>/dev/null; then
+if [ ! -x "$V/bin/pytest" ] || [ ! -x "$V/bin/morgana" ] || ! "$V/bin/python" -c "import PIL, pytest_rerunfailures, selenium, packaging, littlefs" 2>/dev/null; then
   python3 -m venv "$V"
   "$V/bin/pip" install -q --upgrade pip
-  "$V/bin/pip" install -q pytest pytest-rerunfailures hypothesis scapy pillow selenium packaging
+  "$V/bin/pip" install -q pytest pytest-rerunfailures hypothesis scapy pillow selenium packaging littlefs-python
   "$V/bin/pip" install -q -e "$(dirname "$0")/.."
 fi

@@ -8,6 +8,11 @@
 # event task. Pages stay with a request until its response arrives, even if the caller
 # was cancelled, since the backend may still be writing into them. Requests use 512-byte
 # sector units (we do not advertise feature-large-sector-size).
+# flush(): BLKIF_OP_FLUSH_DISKCACHE if the backend offers feature-flush-cache, else
+# BLKIF_OP_WRITE_BARRIER (feature-barrier), else nothing (the backend then completes a
+# write only once it is durable). A disk whose backend leaves Connected (xl
+# block-detach, backend gone) fails every request in flight and every later one with
+# DiskGone; a read-only disk refuses writes before they reach the ring.
 from morgana import sched
 from morgana.xen import ring as R
 from morgana.xen import gnttab, xenbus
@@ -36,6 +41,14 @@ class BlockError(Exception):
     """The backend reported an I/O error (BLKIF_RSP_ERROR)."""
 
 
+class ReadOnly(BlockError):
+    """A write to a disk the backend exports read-only (mode "r" or VDISK_READONLY)."""
+
+
+class DiskGone(BlockError):
+    """The backend left Connected: the disk vanished under us."""
+
+
 class Blkfront:
     def __init__(self, xs, devid, seg_pages=128):
         self.xs = xs
@@ -46,6 +59,8 @@ class Blkfront:
         self.error = None
         self.waiters = []
         self.task = None
+        self.watcher = None
+        self.closing = False
         self.sector_size = UNIT
         self.sectors = 0
         self.read_only = False
@@ -85,7 +100,33 @@ class Blkfront:
             self.flush_op = OP_WRITE_BARRIER
         _xen.evtchn_unmask(self.port)
         self.task = sched.spawn(self._loop(), self.name)
+        w = await self.xs.watch(fe.backend + "/state")
+        self.watcher = sched.spawn(self._watch(w), self.name + "-state")
         return self
+
+    async def _watch(self, w):
+        """Backend state: anything but Connected (or the node gone) is a vanished disk."""
+        try:
+            while True:
+                await w.get()
+                s = await self.fe.backend_state()
+                if s != xenbus.CONNECTED and not self.closing:
+                    self._fail(DiskGone("%s: disk vanished (backend %s is %s)"
+                                        % (self.name, self.fe.backend, xenbus.state_name(s))))
+                    return
+        finally:
+            try:
+                await w.unwatch()
+            except Exception:
+                pass
+
+    def _fail(self, e):
+        if self.error is None:
+            self.error = e
+        for (op, p, pages, n, dest) in self.ids.values():
+            if not p.done():
+                p.wakeup_exn(self._dead())
+        self._wake()
 
     # -- completions ---------------------------------------------------------------------
     async def _loop(self):
@@ -96,12 +137,7 @@ class Blkfront:
         except Exception as e:      # RingError, or e.g. MemoryError: never die silently
             if not isinstance(e, R.RingError):
                 R.log("%s: driver task failed: %r" % (self.name, e))
-            if self.error is None:
-                self.error = e
-            for (op, p, pages, n, dest) in self.ids.values():
-                if not p.done():
-                    p.wakeup_exn(self._dead())
-            self._wake()
+            self._fail(e)
 
     def _complete(self):
         ring = self.ring
@@ -136,6 +172,8 @@ class Blkfront:
         R.wake_all(w)
 
     def _dead(self):
+        if isinstance(self.error, BlockError):
+            return self.error
         return R.dead_error(self.name, self.error)
 
     # -- requests ------------------------------------------------------------------------
@@ -215,7 +253,8 @@ class Blkfront:
 
     async def write(self, sector, data):
         if self.read_only:
-            raise BlockError("%s: read-only disk" % self.name)
+            raise ReadOnly("%s: read-only disk (backend %s): write refused"
+                           % (self.name, self.fe.backend))
         n = len(data)
         if n == 0 or n % self.sector_size:
             raise ValueError("%s: write of %d bytes, not a multiple of %d"
@@ -239,6 +278,9 @@ class Blkfront:
         self.stats["flushes"] += 1
 
     async def close(self):
+        self.closing = True
+        if self.watcher is not None:
+            self.watcher.cancel()
         ok = await self.fe.close()
         if self.task is not None:
             self.task.cancel()

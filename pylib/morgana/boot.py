@@ -20,6 +20,8 @@ class Env:
         self.kv = None
         self.block = None
         self.blocks = {}
+        self.storage = {}           # c.storage volumes: name -> littlefs (morgana.store.lfs)
+        self.stores = {}            # the same volumes' kv faces (morgana.store.kv_lfs)
         self.services = []
 
     def get(self, key):

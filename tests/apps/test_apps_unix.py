@@ -119,6 +119,44 @@ def test_notes_unix_tap(notes_tap, tmp_path):
     assert "Traceback" in run.output() and run.proc.poll() is None
 
 
+def test_notes_survive_kill_9_and_rebuild(tmp_path):
+    # the notes are on the storage volume (build/notes/data.img): kill -9 the unikernel,
+    # `morgana build` again (keeps the image), run it: every acknowledged note is back
+    bdir = str(tmp_path / "b")
+    port = www_rig.free_port()
+    morgana(bdir, "configure", "configs/notes.py", "--target", "unix-socket",
+            "PORT=%d" % port, "IP=127.0.0.1")
+    out = morgana(bdir, "build")
+    assert "formatted" in out, out
+    base = "http://127.0.0.1:%d" % port
+    run = Unikernel(bdir)
+    wait_http(host_curl, base + "/", run)
+    made = []
+    for i in range(5):
+        st, body = notes_checks.post_json(host_curl, base + "/api/notes",
+                                          json.dumps({"text": "note %d" % i}))
+        assert st == 201, (st, body)
+        made.append(json.loads(body))
+    st, _ = notes_checks.call(host_curl, base + "/api/notes/%d" % made[1]["id"],
+                              "-X", "DELETE")
+    assert st == 204
+    run.proc.kill()                      # SIGKILL: no chance to flush anything
+    run.proc.wait()
+    out = morgana(bdir, "build")
+    assert "kept" in out and "formatted" not in out, out
+    run = Unikernel(bdir)
+    try:
+        wait_http(host_curl, base + "/", run)
+        st, body = notes_checks.call(host_curl, base + "/api/notes")
+        assert st == 200
+        assert json.loads(body)["notes"] == [made[0]] + made[2:], body
+        st, body = notes_checks.post_json(host_curl, base + "/api/notes", '{"text": "n"}')
+        assert st == 201 and json.loads(body)["id"] == made[-1]["id"] + 1, body
+        assert "4 notes on disk" in run.output()
+    finally:
+        run.stop()
+
+
 def test_notes_records_the_package(notes_socket):
     import json
     base, run = notes_socket

@@ -13,11 +13,14 @@ class FakeBlkback(FakeBackend):
     kind = "vbd"
     connect_on = (3,)
 
-    def __init__(self, d, devid, sectors=1024, sector_size=512, flush=True, info=0, **kw):
+    def __init__(self, d, devid, sectors=1024, sector_size=512, flush=True, info=0,
+                 barrier=False, **kw):
         self.disk = bytearray(sectors * sector_size)
         self.nsectors = sectors
         self.ssize = sector_size
         self.flush = flush
+        self.barrier = barrier
+        self.barriers = 0
         self.info = info
         FakeBackend.__init__(self, d, devid, **kw)
         self.ops = []           # (op, sector512, nr_segs) of every request
@@ -34,6 +37,7 @@ class FakeBlkback(FakeBackend):
         d.set(b + "/sector-size", str(self.ssize))
         d.set(b + "/info", str(self.info))
         d.set(b + "/feature-flush-cache", "1" if self.flush else "0")
+        d.set(b + "/feature-barrier", "1" if self.barrier else "0")
         d.set(b + "/mode", "r" if self.info & 4 else "w")
 
     def connect(self):
@@ -88,6 +92,8 @@ class FakeBlkback(FakeBackend):
                     self.disk[pos:pos + n] = view[a:a + n]
                 fake_xen.unmap_grant(gref)
                 pos += n
+        elif op == 2 and self.barrier and nseg == 0:
+            self.barriers += 1
         elif op == 3:
             if self.flush:
                 self.flushes += 1
@@ -107,6 +113,12 @@ class FakeBlkback(FakeBackend):
         else:
             self.bad = b
         self.ring.put_response(rid, op, status)
+
+    def vanish(self):
+        """The toolstack tears the backend down (xl block-detach): state Closed, no
+        answers to what is in flight."""
+        self.connected = False
+        self.set_state(6)
 
     def write_sectors(self, sector, data):
         """dom0 writes the file backing the disk."""

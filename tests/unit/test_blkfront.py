@@ -189,3 +189,66 @@ def test_close_returns_grants():
         return before, fake_xen.grants_live(), ok, bbs[0].states
     before, after, ok, states = _run(body)
     assert before == after and ok and states == [3, 4, 5, 6]
+
+
+def test_barrier_when_no_flush_cache():
+    async def body(xs, d, bbs):
+        disk = await blkfront.connect(51712, xs, seg_pages=16)
+        await disk.write(0, bytes(512))
+        await disk.flush()
+        return disk.flush_op, bbs[0].barriers, bbs[0].flushes, bbs[0].ops[-1]
+    op, barriers, flushes, last = _run(body, disks=((51712, {"flush": False, "barrier": True}),))
+    assert op == blkfront.OP_WRITE_BARRIER and (barriers, flushes) == (1, 0)
+    assert last == (blkfront.OP_WRITE_BARRIER, 0, 0)
+
+
+def test_flush_cache_preferred_over_barrier():
+    async def body(xs, d, bbs):
+        disk = await blkfront.connect(51712, xs, seg_pages=16)
+        await disk.flush()
+        await disk.flush()
+        return disk.flush_op, bbs[0].barriers, bbs[0].flushes, disk.stats["flushes"]
+    assert _run(body, disks=((51712, {"barrier": True}),)) == (blkfront.OP_FLUSH_DISKCACHE, 0, 2, 2)
+
+
+def test_flush_unsupported_at_run_time_becomes_noop():
+    async def body(xs, d, bbs):
+        disk = await blkfront.connect(51712, xs, seg_pages=16)
+        bbs[0].flush = False            # advertised, then refused with EOPNOTSUPP
+        await disk.flush()
+        n = len(bbs[0].ops)
+        await disk.flush()
+        return disk.flush_op, n, len(bbs[0].ops)
+    assert _run(body) == (None, 1, 1)
+
+
+def test_read_only_error_names_the_disk():
+    async def body(xs, d, bbs):
+        disk = await blkfront.connect(51712, xs, seg_pages=16)
+        try:
+            await disk.write(0, bytes(512))
+        except blkfront.ReadOnly as e:
+            return str(e), len(bbs[0].ops)
+    msg, ops = _run(body, disks=((51712, {"info": 4}),))
+    assert "read-only" in msg and "vbd51712" in msg and ops == 0
+
+
+def test_vanished_disk_fails_inflight_and_later_requests():
+    async def body(xs, d, bbs):
+        disk = await blkfront.connect(51712, xs, seg_pages=16)
+        await disk.write(0, bytes(512))
+        bbs[0].hold = True
+        t = sched.spawn(disk.read(0, 8))
+        await sched.sleep(0.01)
+        bbs[0].vanish()
+        out = []
+        for aw in (t, disk.read(0, 1), disk.write(0, bytes(512)), disk.flush()):
+            try:
+                await sched.with_timeout(1.0, aw)
+                out.append("ok")
+            except blkfront.DiskGone as e:
+                out.append("gone" if "vanished" in str(e) else str(e))
+            except sched.Timeout:
+                out.append("hung")
+        return out
+    assert _run(body) == ["gone"] * 4

@@ -74,3 +74,21 @@ def test_fat_volume_from_a_file():
     assert sched.run(go()) == (["index.html", "x/y.txt"], b"hello")
     b.close()
     os.remove(PATH)
+
+
+def test_flush_reaches_the_file():
+    # flush = fsync(2): after it, another reader of the file sees the write (before it,
+    # the bytes may sit in the writer's buffer)
+    _write(bytes(2048))
+    b = blk_file.BlockFile(PATH, read_only=False)
+
+    async def go():
+        await b.write(2, b"\x33" * 512)
+        await b.flush()
+        with open(PATH, "rb") as f:
+            return f.read()[1024:1536], b.flushes
+
+    data, n = sched.run(go())
+    assert data == b"\x33" * 512 and n == 1
+    b.close()
+    os.remove(PATH)

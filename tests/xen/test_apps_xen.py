@@ -27,8 +27,13 @@ def guest(config, name, ip, mac, files):
     with open(os.path.join(d, name + ".xl")) as f:
         text = f.read()
     files["/guest/%s.xen" % name] = os.path.join(d, name + ".xen")
+    extra = {}
+    if os.path.exists(os.path.join(d, "data.img")):     # c.storage("data"): fresh copy
+        files["/guest/%s-data.img" % name] = os.path.join(d, "data.img")
+        extra["disk"] = ["format=raw,vdev=xvda,access=rw,target=/guest/%s-data.img" % name]
     files["/guest/%s.xl" % name] = retarget_xl(text, "/guest/%s.xen" % name, name=name,
-                                               vif=["bridge=xenbr0,mac=" + mac]).encode()
+                                               vif=["bridge=xenbr0,mac=" + mac],
+                                               **extra).encode()
     return d
 
 

@@ -40,14 +40,22 @@ def _disk_lines(cfg, image, devid, ro, var):
             "%s = await blkfront.connect(%d)" % (var, devid)]
 
 
+def storage_image(cfg, st):
+    import os
+    return os.path.join(cfg["build_dir"], st["image"])
+
+
 def disks(cfg):
-    """[(name, image path, xen devid, read_only)] in vbd order: kv image first."""
+    """[(name, image path, xen devid, read_only)] in vbd order: kv image first, then
+    c.block images, then c.storage volumes."""
     out = []
     if cfg["kv"] is not None and cfg["kv"]["fs"] == "fat":
         import os
         out.append(("kv", os.path.join(cfg["build_dir"], KV_IMAGE), XVDA, True))
     for b in cfg["blocks"]:
         out.append((b["name"], b["image"], XVDA + 16 * len(out), b["read_only"]))
+    for st in cfg.get("storage", ()):
+        out.append((st["name"], storage_image(cfg, st), XVDA + 16 * len(out), False))
     return out
 
 
@@ -66,10 +74,17 @@ def _kv_lines(cfg):
 
 def _block_lines(cfg):
     lines = []
+    vols = [st["name"] for st in cfg.get("storage", ())]
     for name, image, devid, ro in disks(cfg):
         if name == "kv":
             continue
         lines += _disk_lines(cfg, image, devid, ro, "blk")
+        if name in vols:
+            if "from morgana.store import storage" not in lines:
+                lines.append("from morgana.store import storage")
+            lines += ["env.storage[%r], env.stores[%r] = await storage.open_storage(%r, blk)"
+                      % (name, name, name)]
+            continue
         lines += ["env.blocks[%r] = blk" % name,
                   "env.block = env.block or blk"]
     return lines

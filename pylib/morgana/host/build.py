@@ -154,10 +154,27 @@ def _fat_image(src, img):
     return kb
 
 
+def _storage_step(cfg, st):
+    from morgana.host import storage_img as storage
+    img = boot_gen.storage_image(cfg, st)
+
+    def step():
+        try:
+            if os.path.exists(img):
+                storage.check_image(st["name"], img, st["size_mib"])
+                return "kept (%s)" % _rel(img)
+            storage.format_image(img, st["size_mib"], st["block_size"])
+        except storage.StorageError as e:
+            raise ConfigError(str(e))
+        return "formatted %s: %d MiB, %d-byte blocks" % (_rel(img), st["size_mib"],
+                                                         st["block_size"])
+    return ("storage %s (littlefs)" % st["name"], step)
+
+
 def _gen_steps(cfg):
-    steps = []
     kv = cfg["kv"]
     bdir = cfg["build_dir"]
+    steps = [_storage_step(cfg, st) for st in cfg.get("storage", ())]
     if kv is not None and kv["fs"] == "crunch":
         out = os.path.join(bdir, boot_gen.KV_MODULE + ".py")
 
@@ -411,5 +428,24 @@ def clean(root=None, name=None):
     if not os.path.isdir(bdir):
         say("nothing to clean for %s" % name)
         return
-    shutil.rmtree(bdir)
-    say("removed %s" % bdir)
+    keep = set()
+    try:
+        with open(os.path.join(bdir, "config.json")) as f:
+            keep = set(st["image"] for st in json.load(f).get("storage", ()))
+    except (OSError, ValueError):
+        pass
+    kept = [e for e in os.listdir(bdir) if e in keep]
+    if not kept:
+        shutil.rmtree(bdir)
+        say("removed %s" % bdir)
+        return
+    for e in os.listdir(bdir):       # storage volumes hold the app's data: kept
+        if e in keep:
+            continue
+        p = os.path.join(bdir, e)
+        if os.path.isdir(p) and not os.path.islink(p):
+            shutil.rmtree(p)
+        else:
+            os.unlink(p)
+    say("cleaned %s (kept the storage image%s %s: delete by hand to start empty)"
+        % (bdir, "s" if len(kept) > 1 else "", ", ".join(sorted(kept))))

@@ -77,6 +77,7 @@ class Builder:
         self.network_dev = None
         self.kv_dev = None
         self.blocks = []
+        self.storages = []
         self.services = []
         self.extra_modules = []
         self.generated = []
@@ -179,6 +180,26 @@ class Builder:
         self.blocks.append(dev)
         return dev
 
+    def storage(self, name="data", size_mib=16, block_size=4096):
+        """A read-write littlefs volume NAME: the image build/NAME/<name>.img (made and
+        formatted by `morgana build` if missing, never reformatted), a rw vbd on Xen,
+        the file itself on unix. The app gets env.storage[name] (fs), env.stores[name] (kv)."""
+        if not isinstance(name, str) or not name or any(ch not in NAME_OK for ch in name):
+            raise ConfigError("storage: name %r must be lower-case letters, digits, - or _"
+                              % (name,))
+        if name == "kv" or any(s["name"] == name for s in self.storages) \
+                or any(b["name"] == name for b in self.blocks):
+            raise ConfigError("storage %r: that disk name is taken" % (name,))
+        if not isinstance(size_mib, int) or not 1 <= size_mib <= 65536:
+            raise ConfigError("storage %r: size_mib %r is not in 1..65536" % (name, size_mib))
+        if block_size not in (512, 1024, 2048, 4096, 8192, 16384, 32768, 65536):
+            raise ConfigError("storage %r: block_size %r is not a power of two in 512..65536"
+                              % (name, block_size))
+        dev = {"name": name, "size_mib": size_mib, "block_size": block_size,
+               "image": name + ".img"}     # relative to the build directory
+        self.storages.append(dev)
+        return dev
+
     def http(self, port=80):
         """Serve the kv store over HTTP on port (needs network and kv)."""
         return self._service("http", port)
@@ -249,7 +270,7 @@ class Builder:
             "option_specs": dict((k, [v[0], v[1], v[2], v[3] and list(v[3])])
                                  for k, v in self.specs.items()),
             "network": self.network_dev, "kv": self.kv_dev, "blocks": self.blocks,
-            "services": self.services, "modules": self.extra_modules,
+            "storage": self.storages, "services": self.services, "modules": self.extra_modules,
             "generate": self.generated, "memory": self.values["MEM"],
             "packages": self.packages,
             "has_main": has_main, "repl": self.repl_wanted,

@@ -4,6 +4,7 @@
 #   env.stack                 needs c.network()
 #   env.kv                    needs c.kv(...)
 #   env.block, env.blocks     need c.block(...)
+#   env.storage, env.stores   need c.storage(...)
 #   X.start_server, X.open_connection (asyncio streams), `from ... import start_server`,
 #   net.default() / morgana.net.default(), importing a web framework (microdot)
 #                             need c.network()
@@ -23,6 +24,8 @@ ENV_DEVICES = {
     "kv": ("kv", "key-value store", "c.kv(ROOT)"),
     "block": ("blocks", "block device", "c.block(IMAGE)"),
     "blocks": ("blocks", "block device", "c.block(IMAGE)"),
+    "storage": ("storage", "storage volume", "c.storage(NAME)"),
+    "stores": ("storage", "storage volume", "c.storage(NAME)"),
 }
 STREAM_CALLS = ("start_server", "open_connection")
 WEB_FRAMEWORKS = ("microdot",)

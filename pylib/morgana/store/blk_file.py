@@ -1,6 +1,8 @@
 # Block device over a host file (unix targets and tests), with the block interface of
 # docs/design.md: .sector_size .sectors .read_only, await read/write/flush.
 # Every access is bounds-checked: reading past the end is an error, not a short read.
+# flush() is fsync(2): MicroPython's file flush calls it, CPython's needs os.fsync.
+import os
 
 
 class BlockFile:
@@ -19,6 +21,7 @@ class BlockFile:
         self.sector_size = sector_size
         self.sectors = size // sector_size
         self.read_only = read_only
+        self.flushes = 0
 
     def _check(self, sector, count):
         if sector < 0 or count < 0 or sector + count > self.sectors:
@@ -46,6 +49,10 @@ class BlockFile:
     async def flush(self):
         if not self.read_only:
             self._f.flush()
+            fsync = getattr(os, "fsync", None)
+            if fsync is not None:
+                fsync(self._f.fileno())
+            self.flushes += 1
 
     def close(self):
         self._f.close()
