@@ -100,7 +100,7 @@ def test_grace_cuts_a_slow_hook_and_a_failing_hook_does_not_stop_the_others():
             lifecycle.on_shutdown(h)
         return await _stop()
     took = _run(main())
-    assert 2.5 <= took < 2.6, took
+    assert 2.5 - 1e-9 <= took < 2.6, took     # the fake clock sums floats
     assert seen == ["plain poweroff", "slow cancelled"], seen
     text = "".join(lines)
     assert "boom" in text and "cut short" in text and "slow" in text, text
