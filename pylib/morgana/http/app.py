@@ -300,9 +300,14 @@ class App:
         self._mounts.sort(key=lambda m: -len(m.segs))
         return f
 
-    async def serve(self, stack, port):
-        """Listen on port and serve until cancelled (a unikernel's main awaits this)."""
-        stack.listen(port, self.handle)
+    async def serve(self, stack, port, backlog=None):
+        """Listen on port and serve until cancelled (a unikernel's main awaits this).
+        backlog: the stack's listen backlog (None: its default; on the direct stack the
+        half-open connections kept before SYN cookies, sized from its memory budget)."""
+        if backlog is None:
+            stack.listen(port, self.handle)
+        else:
+            stack.listen(port, self.handle, backlog)
         try:
             await sched.Promise()
         finally:
