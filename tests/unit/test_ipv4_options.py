@@ -6,6 +6,7 @@ from morgana.net import Drop, arp, ethernet, icmp, ipv4
 from morgana.net.addr import ip_to_int
 from morgana.net.checksum import csum, finish
 from morgana.net.stack import Stack
+from test_stack import FakeNetif
 
 A = 0x0A000001
 B = 0x0A000002
@@ -93,21 +94,6 @@ def test_source_routed_fragments_dropped():
     c = finish(csum(h[:28]))
     h[10], h[11] = c >> 8, c & 255
     assert reason(h) == "ipv4_source_route"
-
-
-class FakeNetif:
-    def __init__(self):
-        self.mac = US_MAC
-        self.mtu = 1500
-        self.stats = {}
-        self.rx = sched.Queue(100)
-        self.tx = sched.Queue(100)
-
-    async def read(self):
-        return await self.rx.get()
-
-    async def write(self, frame):
-        self.tx.put_nowait(bytes(frame))
 
 
 def _ping(options, ident):

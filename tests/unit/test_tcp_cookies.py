@@ -75,6 +75,15 @@ def _fill_backlog(link, a, n, port=80):
     link.run(seconds=0.001)
 
 
+def _cookie_server():
+    # a listener on A whose backlog of 1 is full: the next SYN gets a cookie
+    clock, link, a, b, sa, sb = pair()
+    got = []
+    a.listen(80, got.append, backlog=1)
+    _fill_backlog(link, a, 1)
+    return clock, link, a, b, sa, sb, got
+
+
 def test_handshake_through_a_cookie_carries_options_and_data():
     clock, link, a, b, sa, sb = pair()
     got = []
@@ -103,10 +112,7 @@ def test_handshake_through_a_cookie_carries_options_and_data():
 
 
 def test_lost_cookie_ack_recovered_by_the_clients_data():
-    clock, link, a, b, sa, sb = pair()
-    got = []
-    a.listen(80, got.append, backlog=1)
-    _fill_backlog(link, a, 1)
+    clock, link, a, b, sa, sb, got = _cookie_server()
     f = b.open(IP_A, 80)
     dropped = []
 
@@ -128,10 +134,7 @@ def test_cookie_ack_wins_over_a_half_open_flow_from_the_same_syn():
     # SYN-ACK was on its way) found room in the backlog: a half-open flow with another ISN.
     # The client took the cookie, so its ACK does not fit that flow: the connection is
     # made from the cookie, where the half-open flow would have reset the client.
-    clock, link, a, b, sa, sb = pair()
-    got = []
-    a.listen(80, got.append, backlog=1)
-    _fill_backlog(link, a, 1)
+    clock, link, a, b, sa, sb, got = _cookie_server()
     link.logging = True
     held = []
 
@@ -164,10 +167,7 @@ def test_cookie_ack_wins_over_a_half_open_flow_from_the_same_syn():
 
 
 def test_expired_or_forged_cookie_ack_gets_reset():
-    clock, link, a, b, sa, sb = pair()
-    got = []
-    a.listen(80, got.append, backlog=1)
-    _fill_backlog(link, a, 1)
+    clock, link, a, b, sa, sb, got = _cookie_server()
     link.logging = True
     f = b.open(IP_A, 80)
     link.drop_fn = lambda src, s: src == IP_B and s.flags == w.ACK  # hold the ACK back

@@ -135,13 +135,20 @@ def test_send_buffers_bounded_by_the_budget():
     assert all(f.state == tf.ESTABLISHED for f in got)
 
 
-def test_full_budget_refuses_new_connections_then_lets_them_in():
-    clock, link, a, b = two({"mem_budget": 60000})
+def filled(extra=0, budget=60000):
+    """A server whose budget holds `fit` connections, and fit + extra clients that
+    connected to it: (clock, link, a, b, fit, server flows, client flows)."""
+    clock, link, a, b = two({"mem_budget": budget})
     fit = a.mem_budget // a.mem_floor
     got = []
     a.listen(80, got.append)
-    cs = [b.open(IP_A, 80) for _ in range(fit + 6)]
+    cs = [b.open(IP_A, 80) for _ in range(fit + extra)]
     link.run(seconds=0.5)
+    return clock, link, a, b, fit, got, cs
+
+
+def test_full_budget_refuses_new_connections_then_lets_them_in():
+    clock, link, a, b, fit, got, cs = filled(6)
     assert len(got) == fit and a.stats["tcp_syn_drop_memory"] >= 6
     assert a.mem_used <= a.mem_budget
     # the app aborts its connections; the refused clients' SYN retries now get in
@@ -154,12 +161,7 @@ def test_full_budget_refuses_new_connections_then_lets_them_in():
 
 
 def test_time_wait_entries_make_room_for_new_connections():
-    clock, link, a, b = two({"mem_budget": 60000})
-    fit = a.mem_budget // a.mem_floor
-    got = []
-    a.listen(80, got.append)
-    cs = [b.open(IP_A, 80) for _ in range(fit)]
-    link.run(seconds=0.5)
+    clock, link, a, b, fit, got, cs = filled()
     for f in got:
         f.shutdown()  # the server closes first: TIME_WAIT on the server
     for c in cs:
@@ -252,12 +254,7 @@ def test_stalled_flows_are_evicted_for_new_clients_when_memory_is_short():
 
 
 def test_progressing_flows_are_never_evicted():
-    clock, link, a, b = two({"mem_budget": 60000})
-    fit = a.mem_budget // a.mem_floor
-    got = []
-    a.listen(80, got.append)
-    cs = [b.open(IP_A, 80) for _ in range(fit)]
-    link.run(seconds=0.5)
+    clock, link, a, b, fit, got, cs = filled()
     link.run(seconds=5)
     late = b.open(IP_A, 80)
     link.run(seconds=0.5)
