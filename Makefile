@@ -17,7 +17,7 @@ export PATH := $(VENV)/bin:$(PATH)
 IMAGES := hello repl www dns echo notes
 XEN_IMAGES := $(foreach n,$(IMAGES),$(BUILD)/$(n)/$(n).xen)
 
-.PHONY: all deps deps-build deps-run unix mpy-cross images test test-fast run clean sizes xenrig
+.PHONY: all deps deps-build deps-run unix mpy-cross images test test-fast run clean sizes xenrig soak
 
 all: deps-build unix images sizes
 
@@ -65,6 +65,13 @@ sizes: $(XEN_IMAGES)
 # host time out now and then; a real bug fails twice.
 test: deps unix mpy-cross images sizes xenrig
 	$(PY) -m pytest -q -p no:cacheprovider --reruns 1 tests
+
+# The heavier tier, not in `make test` (root, network namespaces): www and dns on unix-tap
+# under wrk, DNS queries and randomized scapy abuse for SOAK_MINUTES, then checked for
+# crashes and heap growth (tests/tap/soak.py prints the numbers).
+SOAK_MINUTES ?= 30
+soak: deps unix mpy-cross
+	$(PY) tests/tap/soak.py --minutes $(SOAK_MINUTES)
 
 # Quick loop while developing: no QEMU, no network namespaces.
 test-fast: deps unix

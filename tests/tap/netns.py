@@ -64,11 +64,11 @@ class Netns:
 class OurStack:
     """Our stack as a process inside ns; impl is 'cpython' or 'micropython'."""
 
-    def __init__(self, ns, impl, args, ready_timeout=20, tap="tap0"):
+    def __init__(self, ns, impl, args, ready_timeout=20, tap="tap0", heap="64M"):
         env = dict(os.environ)
         if impl == "micropython":
             env["MICROPYPATH"] = os.path.join(ROOT, "pylib")
-            exe = [MICROPYTHON, "-X", "heapsize=64M"]
+            exe = [MICROPYTHON, "-X", "heapsize=" + heap]
         else:
             env["PYTHONPATH"] = os.path.join(ROOT, "pylib")
             exe = [CPYTHON if os.path.exists(CPYTHON) else "python3", "-u"]
@@ -114,6 +114,25 @@ class OurStack:
                 "    pass\n" % (tries, self.ip))
         out = self.ns.run("python3", "-c", code, timeout=tries + 10)
         return json.loads(out.stdout)
+
+
+def check_heap(st, label, log=""):
+    """The heap probe's verdict on a stats reply st (run_stack.py / tcp_apps.py): prints the
+    largest heap use and asserts it stayed under the stack's budget (growth over the idle
+    heap; MicroPython's live heap after collection, CPython's RSS), that the stack's own
+    accounting stayed under it too, and that no handler saw a MemoryError."""
+    h, m = st["_heap"], st["_mem"]
+    grew = h["max"] - h["base"]
+    print("\n%s: heap (%s) max %d, idle %d, growth %d; stack budget %d, accounted max %d%s"
+          % (label, h["kind"], h["max"], h["base"], grew, m["budget"], m["max"],
+             (", heap size %d" % h["total"]) if h["total"] else ""))
+    assert m["max"] <= m["budget"], (m, label)
+    assert grew <= m["budget"], (h, m, label)
+    if h["total"]:
+        assert h["max"] < h["total"]
+    assert st.get("tcp_handler_memory_error", 0) == 0
+    assert "MemoryError" not in log, log[-3000:]
+    return h, m
 
 
 def ping(ns, ip, count, size=None, interval="0.01", wait=5):

@@ -3,9 +3,10 @@
 #   run_stack.py --socket 10.0.0.2 ...   (same services over socket_stack: the Linux
 #                                          kernel's TCP/IP, for benchmarks)
 #                [--fallback 10.0.0.50/24] [--serve-bytes PORT:N] [--http PORT:SIZE]
-#                [--fetch IP:PORT:/path] [--impair LOSS,DUP,REORDER]
+#                [--fetch IP:PORT:/path] [--impair LOSS,DUP,REORDER] [--budget BYTES]
 # Services: UDP echo on port 7; UDP port 9999 answers "stats" with the stack counters
-# (JSON); with --serve-bytes, each TCP connection to PORT receives N pattern bytes;
+# (JSON, with "_mem": stack.memory() and "_heap": the heap probe's report, heap_probe.py);
+# with --serve-bytes, each TCP connection to PORT receives N pattern bytes;
 # with --http, morgana.http.files serves /big.bin (bigfile.make(SIZE)) and /small.html (1 KiB).
 # --fetch downloads over our TCP with a minimal HTTP/1.0 GET and prints
 # "FETCHED <status> <body bytes> <sha256 hex> <seconds>".
@@ -26,7 +27,7 @@ def _prefix_mask(p):
 def parse_args(argv):
     opts = {"tap": None, "ip": None, "mask": "255.255.255.0", "gw": None, "mac": None,
             "dhcp": False, "fallback": None, "serve": None, "http": None,
-            "fetch": None, "impair": None, "socket": None}
+            "fetch": None, "impair": None, "socket": None, "budget": None}
     i = 0
     while i < len(argv):
         a = argv[i]
@@ -56,6 +57,8 @@ def parse_args(argv):
             opts["http"] = (int(port), int(n))
         elif a == "--socket":
             opts["socket"] = v
+        elif a == "--budget":
+            opts["budget"] = int(v)
         elif a == "--impair":
             opts["impair"] = [float(x) for x in v.split(",")]
         elif a == "--fetch":
@@ -87,9 +90,12 @@ async def main(opts):
             loss, dup, reorder = opts["impair"]
             nif = ImpairedNetif(nif, loss, dup, reorder)
         if opts["dhcp"]:
-            st = Stack(nif, dhcp=True, fallback=opts["fallback"])
+            st = Stack(nif, dhcp=True, fallback=opts["fallback"], mem_budget=opts["budget"])
         else:
-            st = Stack(nif, ip=opts["ip"], netmask=opts["mask"], gateway=opts["gw"])
+            st = Stack(nif, ip=opts["ip"], netmask=opts["mask"], gateway=opts["gw"],
+                       mem_budget=opts["budget"])
+    from heap_probe import HeapProbe
+    probe = HeapProbe()
 
     async def echo(data, ip, port):
         await st.udp_send(data, ip, port, src_port=7)
@@ -100,6 +106,8 @@ async def main(opts):
             s["_ip"] = st.ip if isinstance(st.ip, str) else int_to_ip(st.ip)
             if nif is not None:
                 s["_netif"] = nif.stats
+            s["_mem"] = st.memory()
+            s["_heap"] = probe.report()
             await st.udp_send(json.dumps(s).encode(), ip, port, src_port=9999)
 
     st.udp_listen(7, echo)
@@ -126,6 +134,7 @@ async def main(opts):
         kv = KV({"big.bin": (1700000000, "application/octet-stream", bigfile.make(size)),
                  "small.html": (1700000000, "text/html", bigfile.make(1024))})
         st.listen(port, Server(kv).handle)
+    probe.rebase()
     say("READY %s" % (opts["socket"] or int_to_ip(st.ip)))
     if opts["fetch"]:
         await fetch(st, *opts["fetch"])

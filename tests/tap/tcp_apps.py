@@ -5,7 +5,8 @@
 # page), HTTP/1.1 keep-alive, for curl and wrk. --get downloads from a Linux server and
 # prints "GOT <status> <body length> <sha256 hex> <seconds>". --impair drops, duplicates and
 # reorders frames in both directions (in-process netem: this kernel has no sch_netem).
-# UDP 9999 answers "stats" with the stack counters (JSON). Prints "READY <ip>".
+# UDP 9999 answers "stats" with the stack counters (JSON; "_mem": stack.memory(), "_heap":
+# the heap probe's report, see heap_probe.py). Prints "READY <ip>".
 import sys
 import json
 import hashlib
@@ -203,10 +204,14 @@ async def main(o):
     if o["impair"]:
         imp = nif = Impaired(nif, *o["impair"])
     st = Stack(nif, ip=o["ip"], netmask=o["mask"])
+    from heap_probe import HeapProbe
+    probe = HeapProbe()
 
     def control(data, ip, port):
         if data.strip() == b"stats":
             s = dict(st.stats)
+            s["_mem"] = st.memory()
+            s["_heap"] = probe.report()
             if imp is not None:
                 for k in imp.counts:
                     s["impair_" + k] = imp.counts[k]
@@ -216,6 +221,7 @@ async def main(o):
     await st.start()
     if o["http"]:
         st.listen(o["http"], http_conn)
+    probe.rebase()
     print("READY %s" % int_to_ip(st.ip))
     if o["get"]:
         await get(st, o["get"])

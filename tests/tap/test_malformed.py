@@ -34,3 +34,4 @@ def test_malformed_flood_counted_and_survived(ns, impl):
     assert s["arp_offlink_sender"] >= 1000 and s["arp_replies"] >= 100
     assert s["tcp_syn_in"] >= 500 and s["tcp_rst_no_flow"] >= 500
     assert s["arp_unsupported"] + s["arp_bad_op"] + s["arp_truncated"] >= 3
+    netns.check_heap(s, "%s malformed" % impl, st.stderr())

@@ -107,7 +107,8 @@ def test_syn_flood_is_bounded_and_real_clients_get_through():
             assert a.half_open <= 32 and len(a.listeners[80].half) <= 32
     link.run(seconds=0.001)
     assert a.half_open <= 32 and len(a.flows) <= 32
-    assert sa["tcp_syn_evicted"] >= 2000 - 32
+    # beyond the backlog the SYN-ACKs carry cookies and keep no state (RFC 4987)
+    assert sa["tcp_syn_cookie_sent"] >= 2000 - 32 and "tcp_syn_evicted" not in sa
     # a genuine client connecting during the flood completes its handshake
     f = b.open(IP_A, 80)
     for i in range(20):
@@ -115,6 +116,7 @@ def test_syn_flood_is_bounded_and_real_clients_get_through():
         link.inject(IP_A, src, w.build(src, IP_A, 5000, 80, i, 0, w.SYN, 8192))
     link.run(seconds=0.05)
     assert f.state == tf.ESTABLISHED and len(got) == 1
+    assert sa["tcp_syn_cookie_ok"] == 1 and got[0].state == tf.ESTABLISHED
     # the half-open entries time out: SYN-ACK retries, then they are gone
     link.run(seconds=120)
     assert a.half_open == 0 and len(a.flows) == 1
@@ -216,3 +218,25 @@ def test_isn_advances_with_clock():
     i2 = a._isn_for(IP_A, 80, IP_B, 1234)
     assert (i2 - i1) & M == 250000  # the RFC 6528 4-microsecond timer
     assert a._isn_for(IP_A, 80, IP_B, 1235) != i2
+
+
+def test_challenge_ack_budget_is_per_connection():
+    # CVE-2016-5696: with one budget for all flows, an attacker's own connection could count
+    # its challenge ACKs to learn whether spoofed RSTs hit someone else's window
+    clock, link, a, b, sa, sb = pair(tcp={"challenge_acks_per_sec": 5})
+    got = []
+    a.listen(80, got.append)
+    c1 = b.open(IP_A, 80)
+    c2 = b.open(IP_A, 80)
+    link.run(seconds=0.5)
+    assert len(got) == 2
+    for i in range(50):  # the "victim" flow is flooded with in-window RSTs
+        _to_server(link, c1, 100 + i, flags=w.RST)
+    link.run(seconds=0.01)
+    assert sa["tcp_challenge_ack"] == 5 and sa["tcp_challenge_ack_limited"] == 45
+    # the attacker's own flow still gets its full allowance in the same second
+    for i in range(5):
+        _to_server(link, c2, 100 + i, flags=w.RST)
+    link.run(seconds=0.01)
+    assert sa["tcp_challenge_ack"] == 10 and sa["tcp_challenge_ack_limited"] == 45
+    assert all(f.state == tf.ESTABLISHED for f in got)

@@ -140,3 +140,73 @@ def test_timers_idle_when_nothing_to_do():
     assert b.next_deadline() is not None  # retransmission timer armed
     link.run(seconds=1)
     assert b.next_deadline() is None
+
+
+def test_fin_wait_2_lasts_while_the_peer_talks():
+    # half-closed, the app still reading: only a silent peer is given up on
+    clock, link, a, b, cf, sf = connected(delay=0.001)
+    cf.shutdown()
+    link.run(seconds=0.1)
+    assert cf.state == tf.FIN_WAIT_2
+    got = bytearray()
+    for i in range(5):
+        link.run(seconds=tf.FIN_WAIT_2_TIMEOUT - 20)
+        sf.send_nowait(b"more %d" % i)
+        link.run(seconds=0.1)
+        got += cf.recv_nowait() or b""
+    assert cf.state == tf.FIN_WAIT_2 and got == b"more 0more 1more 2more 3more 4"
+    t0 = clock.t
+    link.run(seconds=tf.FIN_WAIT_2_TIMEOUT + 1)
+    assert cf.state == tf.CLOSED and clock.t - t0 <= tf.FIN_WAIT_2_TIMEOUT + 1
+
+
+def test_silent_peer_with_unacked_data_times_out_sooner_for_an_orphan():
+    clock, link, a, b, cf, sf = connected(delay=0.001)
+    link.drop_fn = lambda src, s: src == IP_A  # the client is gone
+    sf.send_nowait(b"q" * 100)
+    sf.orphan()
+    t0 = clock.t
+    while sf.state != tf.CLOSED and clock.t - t0 < 2000:
+        link.run(seconds=1)
+    assert sf.state == tf.CLOSED and sf.error == tf.ETIMEDOUT
+    assert a.stats["tcp_timeout"] == 1 and sf.retries == tf.ORPHAN_RETRIES + 1
+    assert clock.t - t0 < 150  # 12 retries would take ~280 s
+
+
+def test_timer_heap_touches_only_due_flows():
+    # many idle flows, one busy: a tick runs only the flow whose timer is due
+    clock, link, a, b, cf, sf = connected(delay=0.001)
+    for i in range(200):
+        b.open(IP_A, 9, lport=20000 + i)  # refused: gone after the RST
+    link.run(seconds=1)
+    calls = []
+    orig = tf.Flow.on_timer
+
+    def spy(self, now):
+        calls.append(self)
+        return orig(self, now)
+    tf.Flow.on_timer = spy
+    try:
+        cf.send_nowait(b"x" * 3000)
+        link.run(seconds=1)
+    finally:
+        tf.Flow.on_timer = orig
+    assert calls and all(f is cf or f is sf for f in calls)
+    assert len(b._timers) <= 2 * len(b.flows) + 64
+
+
+def test_orphan_with_a_slow_rto_still_gives_up_in_time():
+    # no RTT sample (a SYN-cookie flow, or one whose SYN-ACK was retransmitted): RTOs start
+    # at 1 s, so 8 retries would take ~4 minutes; the orphan's silence limit is time-based
+    clock, link, a, b, cf, sf = connected(delay=0.001)
+    link.drop_fn = lambda src, s: src == IP_A
+    sf.rto.srtt = None
+    sf.rto.backoff = 0
+    sf.send_nowait(b"q" * 100)
+    sf.orphan()
+    t0 = clock.t
+    heard = sf.last_rx  # the peer's last segment: its silence is what counts
+    while sf.state != tf.CLOSED and clock.t - t0 < 1000:
+        link.run(seconds=1)
+    assert sf.state == tf.CLOSED and sf.error == tf.ETIMEDOUT
+    assert tf.ORPHAN_SILENCE - 1 <= clock.t - heard <= tf.ORPHAN_SILENCE + 2

@@ -453,15 +453,19 @@ class Server:
                     lifecycle.remove(self._hook)
 
 
-async def start_server(cb, host, port, backlog=5, ssl=None):
+async def start_server(cb, host, port, backlog=None, ssl=None):
     """Listen on host:port; each connection runs cb(reader, writer). host None or
-    '0.0.0.0': the stack's address. backlog is the stack's own."""
+    '0.0.0.0': the stack's address. backlog goes to stack.listen (None: the stack's
+    default, which on the direct stack is sized from its memory budget)."""
     _no_ssl(ssl)
     st = _listen_stack(host)
     if port in getattr(st, "listeners", ()):
         raise OSError(98, "start_server: port %d is in use" % port)
     srv = Server(st, port, cb)
-    st.listen(port, srv._conn)
+    if backlog is None:
+        st.listen(port, srv._conn)
+    else:
+        st.listen(port, srv._conn, backlog)
     core._servers.add(srv)
     lifecycle.on_shutdown(srv._hook, name="asyncio server :%d" % port)
     return srv

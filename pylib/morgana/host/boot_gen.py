@@ -12,7 +12,7 @@ def _net_lines(cfg):
         return []
     if n["stack"] == "socket":
         return ["from morgana.net import socket_stack",
-                "env.stack = socket_stack.Stack(%r)" % n["ip"]]
+                "env.stack = socket_stack.Stack(%r)" % n["ip"]] + _stats_lines(cfg)
     static = "ip=None, dhcp=True" if n["dhcp"] else "ip=%r, netmask=%r, gateway=%r" % (
         n["ip"], n["netmask"], n["gateway"] or None)
     if cfg["target"] == "unix-tap":
@@ -29,7 +29,15 @@ def _net_lines(cfg):
               "await env.stack.start()",
               "from morgana.net import addr",
               "env.log.info('network up: %s', addr.int_to_ip(env.stack.ip))"]
-    return lines
+    return lines + _stats_lines(cfg)
+
+
+def _stats_lines(cfg):
+    # STATS=N: a task logs the stack's memory() and moved counters every N seconds
+    if not cfg["options"].get("STATS"):
+        return []
+    return ["from morgana import sched, logs",
+            "sched.spawn(env.stack.log_stats(env.get('STATS'), logs.Src('stats')))"]
 
 
 def _disk_lines(cfg, image, devid, ro, var):

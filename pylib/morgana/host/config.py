@@ -129,8 +129,12 @@ class Builder:
 
     def network(self, stack=None, dhcp=None, ip=None, netmask="255.255.255.0",
                 gateway=""):
-        """A network stack; options NET, DHCP, IP, NETMASK, GATEWAY (and TAP)."""
+        """A network stack; options NET, DHCP, IP, NETMASK, GATEWAY (and TAP), STATS."""
         t = self.t
+        stats = self.option("STATS", 0, "log the stack's counters and memory every N "
+                            "seconds (0: off)")
+        if stats < 0:
+            raise ConfigError("option STATS: %d is negative (seconds, 0 for off)" % stats)
         net = self.option("NET", stack or t.nets[0], "network stack: socket|direct",
                           ("socket", "direct"))
         if net not in t.nets:

@@ -300,16 +300,21 @@ class App:
         self._mounts.sort(key=lambda m: -len(m.segs))
         return f
 
-    def listen(self, stack, port):
+    def listen(self, stack, port, backlog=None):
         """Serve port from now on (returns at once). On shutdown the server stops
-        listening and lets the requests under way finish (morgana.lifecycle)."""
-        stack.listen(port, self.handle)
+        listening and lets the requests under way finish (morgana.lifecycle).
+        backlog: the stack's listen backlog (None: its default; on the direct stack the
+        half-open connections kept before SYN cookies, sized from its memory budget)."""
+        if backlog is None:
+            stack.listen(port, self.handle)
+        else:
+            stack.listen(port, self.handle, backlog)
         self.server.listening.append((stack, port))
         self.server.hook()
 
-    async def serve(self, stack, port):
+    async def serve(self, stack, port, backlog=None):
         """Listen on port and serve until cancelled (a unikernel's main awaits this)."""
-        self.listen(stack, port)
+        self.listen(stack, port, backlog)
         try:
             await sched.Promise()
         finally:

@@ -11,10 +11,56 @@ HEADER_LEN = 20
 MAX_DATAGRAM = 65535
 
 
+# IPv4 options (RFC 791 3.1): we honour none of them, and never echo any back. Options
+# whose sender expects us to act on them, or that are obsolete (RFC 6814), drop the
+# packet (RFC 7126's advice): source routes above all, which would have us answer along a
+# path the sender chose. Every other option (EOOL, NOP, record route, timestamp, security
+# labels, router alert, quick-start, experiments, unknown types) is skipped. A malformed
+# option list (a length byte under 2 or past the header) drops the packet.
+_DROP_OPTIONS = {131: "ipv4_source_route",      # LSRR
+                 137: "ipv4_source_route",      # SSRR
+                 136: "ipv4_obsolete_option",   # stream ID
+                 10: "ipv4_obsolete_option",    # ZSU
+                 11: "ipv4_obsolete_option",    # MTU probe
+                 12: "ipv4_obsolete_option",    # MTU reply
+                 15: "ipv4_obsolete_option",    # ENCODE
+                 82: "ipv4_obsolete_option",    # traceroute
+                 142: "ipv4_obsolete_option",   # VISA
+                 144: "ipv4_obsolete_option",   # IMITD
+                 145: "ipv4_obsolete_option",   # EIP
+                 147: "ipv4_obsolete_option",   # address extension
+                 149: "ipv4_obsolete_option",   # selective directed broadcast
+                 151: "ipv4_obsolete_option",   # dynamic packet state
+                 152: "ipv4_obsolete_option",   # upstream multicast packet
+                 205: "ipv4_obsolete_option"}   # FINN
+
+
+def check_options(mv, hlen):
+    """Walk the options in mv[20:hlen]; raise Drop for the ones we refuse (see above)."""
+    i = HEADER_LEN
+    while i < hlen:
+        t = mv[i]
+        if t == 0:                  # end of option list: the rest is padding
+            return
+        if t == 1:                  # no-operation
+            i += 1
+            continue
+        if i + 1 >= hlen:
+            raise Drop("ipv4_bad_option")
+        n = mv[i + 1]
+        if n < 2 or i + n > hlen:
+            raise Drop("ipv4_bad_option")
+        r = _DROP_OPTIONS.get(t)
+        if r is not None:
+            raise Drop(r)
+        i += n
+
+
 def parse(buf):
     """Validate an IPv4 packet. -> (src, dst, proto, ident, more_frags, frag_offset_bytes,
-    ttl, payload memoryview). Options are skipped; bytes past total length (Ethernet
-    padding) are trimmed. Raises Drop(reason) for anything malformed."""
+    ttl, payload memoryview). Options are checked (check_options) and skipped; bytes past
+    total length (Ethernet padding) are trimmed. Raises Drop(reason) for anything
+    malformed or refused."""
     n = len(buf)
     if n < HEADER_LEN:
         raise Drop("ipv4_truncated")
@@ -36,6 +82,8 @@ def parse(buf):
         raise Drop("ipv4_bad_csum")
     if frag & 0x8000:
         raise Drop("ipv4_reserved_flag")
+    if hlen > HEADER_LEN:
+        check_options(mv, hlen)
     src, dst = struct.unpack_from(">II", mv, 12)
     return src, dst, proto, ident, (frag >> 13) & 1, (frag & 0x1FFF) * 8, ttl, mv[hlen:total]
 
@@ -51,23 +99,25 @@ def header(src, dst, proto, payload_len, ident, ttl=64, df=False, more=False, of
     return h
 
 
-def header_into(buf, off, src, dst, proto, payload_len, ident, ttl=64):
+def header_into(buf, off, src, dst, proto, payload_len, ident, ttl=64, df=False):
     """Write an unfragmented 20-byte header with its checksum into buf at off (the
-    one-copy output path: the caller puts the payload right after it)."""
-    struct.pack_into(">BBHHHBBHII", buf, off, 0x45, 0, HEADER_LEN + payload_len, ident, 0,
-                     ttl, proto, 0, src, dst)
+    one-copy output path: the caller puts the payload right after it). df sets Don't
+    Fragment (TCP: path MTU discovery, RFC 1191)."""
+    struct.pack_into(">BBHHHBBHII", buf, off, 0x45, 0, HEADER_LEN + payload_len, ident,
+                     0x4000 if df else 0, ttl, proto, 0, src, dst)
     c = finish(csum(memoryview(buf)[off:off + HEADER_LEN]))
     buf[off + 10] = c >> 8
     buf[off + 11] = c & 255
 
 
-def packets(src, dst, proto, payload, ident, mtu, ttl=64):
-    """The list of IP packets (header + data) carrying payload, fragmented to fit mtu."""
+def packets(src, dst, proto, payload, ident, mtu, ttl=64, df=False):
+    """The list of IP packets (header + data) carrying payload, fragmented to fit mtu.
+    df marks a packet that fits Don't Fragment (fragments never carry it)."""
     n = len(payload)
     if n + HEADER_LEN > MAX_DATAGRAM:
         raise ValueError("IPv4 payload too large: %d bytes" % n)
     if n + HEADER_LEN <= mtu:
-        return [header(src, dst, proto, n, ident, ttl) + payload]
+        return [header(src, dst, proto, n, ident, ttl, df) + payload]
     step = (mtu - HEADER_LEN) & ~7
     if step <= 0:
         raise ValueError("MTU too small to fragment: %d" % mtu)

@@ -3,7 +3,7 @@
 # Runs on CPython and MicroPython's Unix port (whose sockets have no getsockopt,
 # getsockname or shutdown, and give addresses as raw sockaddr bytes).
 import socket
-from morgana import sched
+from morgana import sched, net
 
 EAGAIN = (11, 35)            # Linux, BSD
 EINPROGRESS = (115, 36)
@@ -218,28 +218,13 @@ class Stack:
         (budget None), open flows, and MicroPython's heap (heap_used, heap_free)."""
         st = self.stats
         m = {"budget": None, "flows": st["accepted"] + st["connects"] - st["closed"]}
-        try:
-            import gc
-            m["heap_used"] = gc.mem_alloc()
-            m["heap_free"] = gc.mem_free()
-        except (ImportError, AttributeError):
-            pass
+        net.heap_into(m)
         return m
 
     async def log_stats(self, every, log):
-        """Log memory() and the counters that moved, every `every` seconds, forever."""
-        last = {}
-        while True:
-            await sched.sleep(every)
-            mem = self.memory()
-            moved = []
-            for k in sorted(self.stats):
-                v = self.stats[k]
-                if v != last.get(k, 0):
-                    moved.append("%s=%d(+%d)" % (k, v, v - last.get(k, 0)))
-                    last[k] = v
-            log.info("mem %s | %s", " ".join("%s=%s" % (k, mem[k]) for k in sorted(mem)),
-                     " ".join(moved) if moved else "no change")
+        """Log memory() and the counters that moved, every `every` seconds, forever; on
+        MicroPython after a garbage collection, so heap_used is the live heap."""
+        await net.log_stats(self, every, log)
 
     def unlisten(self, port):
         lst = self.listeners.pop(port, None)

@@ -4,11 +4,14 @@
     stack = Stack(netif, dhcp=True, fallback=('10.0.0.2', '255.255.255.0', None))
     await stack.start()          # spawns rx/tx/timer tasks; with dhcp waits for a lease
 
-App API (same as socket_stack, see docs/design.md): listen(port, handler), unlisten(port),
-await connect(ip, port), udp_listen(port, handler), await udp_send(data, ip, port, src_port),
-and here also udp_send_nowait(...) -> True.
-Also: udp_unlisten(port), stop(), await flush() (until every byte sent is acknowledged), set_address(ip, netmask, gateway) (gratuitous ARP on a
-change; ip=None drops the address), stats (dict of counters), tcp=False leaves TCP out.
+App API (same as socket_stack, see docs/design.md): listen(port, handler, backlog=None),
+unlisten(port), await connect(ip, port), udp_listen(port, handler), await udp_send(data,
+ip, port, src_port), and here also udp_send_nowait(...) -> True.
+Also: udp_unlisten(port), stop(), await flush() (until every byte sent is acknowledged),
+set_address(ip, netmask, gateway) (gratuitous ARP on a change; ip=None drops the address),
+stats (dict of counters), memory() (the budget and what uses it), await log_stats(seconds,
+log) (both, periodically: the STATS option), tcp=False leaves TCP out, mem_budget=bytes for
+TCP's connections (default: from the heap).
 
 Contract with TCP (morgana.net.tcp):
   - constructed as tcp.TCP(ip_output, local_ip_int, stats_dict, isn_secret_bytes, mtu=...)
@@ -18,11 +21,14 @@ Contract with TCP (morgana.net.tcp):
     never raises for network reasons (drops are counted in stats).
   - incoming protocol-6 payloads (checksummed, reassembled IP) go to
     tcp.input(src_ip_int, dst_ip_int, payload_memoryview).
-  - listen(port, handler) -> tcp.listen(port, handler);
+  - listen(port, handler, backlog) -> tcp.listen(port, handler, backlog);
     connect(ip, port) -> await tcp.connect(ip_int, port).
+  - ICMP errors quoting a TCP segment we sent go to tcp.icmp_error(...) (RFC 5927: TCP
+    checks the quote against its flows); TCP segments leave with DF set (RFC 1191).
 Every dropped input bumps a counter in `stack.stats` (a plain dict shared with TCP).
 """
 from morgana import entropy, sched
+from morgana import net
 from morgana.net import Drop, arp, ethernet, icmp, ipv4, udp
 from morgana.net.addr import BROADCAST_MAC, ZERO_MAC, ip_to_int, int_to_ip, netmask_to_prefix
 
@@ -33,7 +39,7 @@ ICMP_ERRORS_PER_SEC = 100
 
 class Stack:
     def __init__(self, netif, ip=None, netmask="255.255.255.0", gateway=None, dhcp=False,
-                 fallback=None, isn_secret=None, tcp=True):
+                 fallback=None, isn_secret=None, tcp=True, mem_budget=None):
         if not dhcp and ip is None:
             raise ValueError("Stack needs ip=... or dhcp=True")
         self.netif = netif
@@ -53,6 +59,7 @@ class Stack:
         self.udp_handlers = {}
         self.tcp = None
         self._want_tcp = tcp
+        self._mem_budget = mem_budget
         self._isn_secret = isn_secret if isn_secret is not None else _random_secret()
         self._ident = 0
         self._ephemeral = EPHEMERAL_LO
@@ -119,11 +126,18 @@ class Stack:
             from morgana.net import tcp
         except ImportError:
             return  # TCP not built in: UDP/ICMP still work
-        self.tcp = tcp.TCP(self.ip_output, self.ip, self.stats, self._isn_secret, mtu=self.mtu)
+        self.tcp = tcp.TCP(self.ip_output, self.ip, self.stats, self._isn_secret, mtu=self.mtu,
+                           mem_budget=self._mem_budget)
+        # IP reassembly holds at most an eighth of what TCP may (256 KiB at most)
+        b = self.tcp.mem_budget >> 3
+        if b < self.frags.max_bytes:
+            self.frags.max_bytes = b if b > 2 * ipv4.MAX_DATAGRAM else 2 * ipv4.MAX_DATAGRAM
 
     # --- app API --------------------------------------------------------------------
-    def listen(self, port, handler):
-        self._need_tcp().listen(port, handler)
+    def listen(self, port, handler, backlog=None):
+        """handler(flow) for each connection to port; backlog: half-open connections
+        before SYN cookies (None: sized from the memory budget)."""
+        self._need_tcp().listen(port, handler, backlog)
 
     def unlisten(self, port):
         if self.tcp is not None:
@@ -169,6 +183,21 @@ class Stack:
         self.udp_output(self.ip, ip_to_int(ip), src_port, port, data)
         return True
 
+    def memory(self):
+        """What the stack holds against its budget: TCP's summary (budget, used, max,
+        flows, half_open, time_wait...), IP reassembly and the transmit queue, and on
+        MicroPython the heap (heap_used, heap_free)."""
+        m = self.tcp.memory() if self.tcp is not None else {}
+        m["frag_held"] = self.frags.held
+        m["tx_queue"] = len(self._txq)
+        net.heap_into(m)
+        return m
+
+    async def log_stats(self, every, log):
+        """Log memory() and the counters that moved, every `every` seconds, forever; on
+        MicroPython after a garbage collection, so heap_used is the live heap."""
+        await net.log_stats(self, every, log)
+
     def _next_ephemeral(self):
         p = self._ephemeral
         self._ephemeral = p + 1 if p < 65535 else EPHEMERAL_LO
@@ -203,12 +232,14 @@ class Stack:
             frame[0:6] = mac
             frame[6:12] = self.mac
             frame[12] = 8  # ETH_IPV4
-            ipv4.header_into(frame, 14, src, dst, proto, n, self._ident)
+            ipv4.header_into(frame, 14, src, dst, proto, n, self._ident, 64,
+                             proto == ipv4.PROTO_TCP)
             frame[34:] = payload
             self._queue(frame)
             return
         try:
-            pkts = ipv4.packets(src, dst, proto, payload, self._ident, self.mtu)
+            pkts = ipv4.packets(src, dst, proto, payload, self._ident, self.mtu, 64,
+                                proto == ipv4.PROTO_TCP)
         except ValueError:
             self._count("ipv4_tx_too_big")
             return
@@ -346,8 +377,26 @@ class Stack:
                 raise Drop("icmp_broadcast_echo")
             self._count("icmp_echo")
             self.ip_output(ipv4.PROTO_ICMP, src, icmp.echo_reply(msg), self.ip)
+        elif t in icmp.ERRORS:
+            self._icmp_error(t, code, msg, bcast)
         else:
             self._count("icmp_other")
+
+    def _icmp_error(self, t, code, msg, bcast):
+        # an error about a packet we sent: TCP decides whether it names one of its flows
+        if bcast:
+            raise Drop("icmp_error_broadcast")
+        qsrc, qdst, proto, quote, mtu = icmp.parse_error(msg)
+        if qsrc != self.ip:
+            raise Drop("icmp_error_not_ours")
+        self._count("icmp_error_in")
+        if t != icmp.UNREACHABLE or proto != ipv4.PROTO_TCP or self.tcp is None:
+            return  # time exceeded, source quench (RFC 6633), UDP: nothing to undo
+        sport = (quote[0] << 8) | quote[1]
+        dport = (quote[2] << 8) | quote[3]
+        seq = int.from_bytes(bytes(quote[4:8]), "big")
+        kind = "frag" if code == icmp.CODE_FRAG_NEEDED else "unreach"
+        self.tcp.icmp_error(kind, code, mtu, qsrc, qdst, sport, dport, seq)
 
     def _udp_input(self, src, dst, payload, bcast, orig):
         sport, dport, data = udp.parse(payload, src, dst)

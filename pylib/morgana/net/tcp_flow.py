@@ -4,6 +4,9 @@
 # (RFC 6298), delayed ACKs, zero-window probes, keep-alive and the RFC 5961 checks.
 # The synchronous core (on_segment, on_timer, send_nowait, recv_nowait, shutdown, abort)
 # is driven by morgana.net.tcp.TCP; read/write/close wrap it as awaitables.
+# Memory: each flow charges the stack's budget for what it holds (_charge); its receive
+# window (rcv_max) and its send buffer follow what the budget has spare (_size_rcv,
+# send_space); timeouts bound silent, zero-window and orphaned peers (constants below).
 from morgana.net.tcp_wire import FIN, SYN, RST, PSH, ACK, syn_options, sack_option
 from morgana.net.tcp_rto import RTO
 
@@ -28,10 +31,25 @@ ECONNREFUSED = 111
 EPIPE = 32
 
 DELACK = 0.04          # delayed-ACK timer (RFC 9293 says < 0.5 s; Linux uses 40 ms)
-MAX_RETRIES = 12       # data retransmissions before giving up (ETIMEDOUT)
+MAX_RETRIES = 12       # data retransmissions before giving up (ETIMEDOUT), ~280 s
+ORPHAN_RETRIES = 8     # the same once the app is done with the flow (Linux: 8)
+ORPHAN_SILENCE = 100.0  # ... and at most this long without a word from the peer (~8
+                        # retries from a 200 ms RTO; Linux bounds orphans by time this way)
 MAX_SYN_RETRIES = 5    # SYN / SYN-ACK retransmissions
 MAX_PERSIST = 60.0     # zero-window probe interval cap
-FIN_WAIT_2_TIMEOUT = 60.0
+PERSIST_TIMEOUT = 60.0  # a zero-window peer answering no probe for this long is reset
+ORPHAN_ZW_TIMEOUT = 60.0  # an orphan's peer may keep its window shut this long at most
+FIN_WAIT_2_TIMEOUT = 60.0  # FIN_WAIT_2 without a segment from the peer
+RECLAIM_IDLE = 1.0     # under memory pressure a peer silent this long may be evicted
+ZW_VICTIM = 10.0       # ... and a zero window held this long (RFC 6429), probes answered
+PMTU_MIN = 552         # ICMP may lower the path MTU to this, no lower (Linux's min_pmtu)
+PMTU_PLATEAUS = (32000, 17914, 8166, 4352, 2002, 1492, 1006, 508)  # RFC 1191 section 7
+SACK_ROOM = 36         # a SACK option with 4 blocks: data segments leave room for it
+ENETUNREACH = 101
+EHOSTUNREACH = 113
+# destination unreachable codes as errors for a connection still opening (as Linux)
+UNREACH_ERRNO = {0: ENETUNREACH, 1: EHOSTUNREACH, 2: 92, 3: ECONNREFUSED, 6: ENETUNREACH,
+                 7: 112}
 MAX_OOO = 64           # out-of-order segments kept per flow
 CWND_MAX = 1 << 24
 COMPACT = 65536        # drop acked bytes from the send buffer in chunks of at least this
@@ -87,7 +105,7 @@ class Flow:
         self.rcv_nxt = 0
         self.rcv_adv = 0
         self.rcvbuf = bytearray()
-        self.rcv_max = tcp.rcvbuf
+        self.rcv_max = tcp.mss  # follows the budget's spare memory (_size_rcv)
         self.ooo = []          # [seq, bytes, fin] sorted by seq
         self.ooo_bytes = 0
         self.fin_rcvd = False
@@ -103,6 +121,14 @@ class Flow:
         self.rtt_t = 0.0
         self.retries = 0
         self.persist_n = 0
+        self.zw_since = None    # when the peer's zero window stopped our sending
+        self.probe_out = False  # a zero-window probe the peer has not answered yet
+        self.orphaned = False   # the app's handler is done: nobody reads or writes
+        self.cha_t = -1.0       # challenge ACKs: this second's start and count (RFC 5961 7)
+        self.cha_n = 0
+        self.mem = 0            # what this flow is charged in tcp.mem_used
+        self.mss_cap = None     # the path MTU's MSS, once ICMP told us (RFC 1191)
+        self.soft_error = 0     # the last ICMP soft error (RFC 1122 4.2.3.9), for the app
         self.keep_idle = tcp.keepalive[0] if tcp.keepalive else None
         self.keep_intvl = tcp.keepalive[1] if tcp.keepalive else 75.0
         self.keep_cnt = tcp.keepalive[2] if tcp.keepalive else 9
@@ -118,6 +144,7 @@ class Flow:
         self.t_rack = None      # recovery: re-send a hole whose retransmission got lost
         self.tlp_done = False   # one probe per loss episode
         self.deadline = None
+        self.sched_at = None    # the deadline of this flow's live entry in tcp's timer heap
         # waiting application tasks (sched.Promise)
         self._rd_wait = None
         self._wr_wait = None
@@ -137,13 +164,71 @@ class Flow:
         mss = peer_mss if peer_mss else 536
         if mss > self.tcp.mss:
             mss = self.tcp.mss
+        if self.mss_cap is not None and mss > self.mss_cap:
+            mss = self.mss_cap
         if mss < 64:
             mss = 64  # a tiny advertised MSS would turn a bulk transfer into a packet storm
         self.mss = mss
         self.cwnd = min(10 * mss, max(2 * mss, 14600))  # RFC 6928 initial window
 
+    def _charge(self):
+        """Report this flow's charge to the budget: its object and the bytes its buffers
+        hold, each side's first MSS prepaid (so a flow can always move a segment each way).
+        TIME_WAIT holds the object only."""
+        t = self.tcp
+        st = self.state
+        if st == CLOSED:
+            c = 0
+        else:
+            sb = len(self.sndbuf)
+            rb = len(self.rcvbuf) + self.ooo_bytes
+            if st == TIME_WAIT:
+                c = t.flow_cost + sb + rb
+            else:
+                m = t.mss
+                c = t.flow_cost + (sb if sb > m else m) + (rb if rb > m else m)
+        d = c - self.mem
+        if d:
+            self.mem = c
+            t._charged(d)
+
+    def _rx_room(self, n):
+        # may n more received bytes be held? Beyond the prepaid MSS only out of the
+        # budget's spare memory: over it, a segment is dropped (the peer retransmits it)
+        rb = len(self.rcvbuf) + self.ooo_bytes
+        m = self.tcp.mss
+        grow = rb + n - (rb if rb > m else m)
+        return grow <= 0 or grow <= self.tcp.spare()
+
+    def _size_rcv(self):
+        # The receive window follows the budget: what the buffer holds plus a quarter of
+        # the spare memory (between one MSS and tcp.rcvbuf), so windows shrink as memory
+        # fills; never below what is held and already offered (a window is never shrunk).
+        # Offers can add up to more than the budget: data beyond it is dropped (_rx_room).
+        t = self.tcp
+        spare = t.spare()
+        rb = len(self.rcvbuf)
+        new = rb + (spare >> 2 if spare > 0 else 0)
+        if new > t.rcvbuf:
+            new = t.rcvbuf
+        cur = self.rcv_max
+        if new < cur:
+            adv = (self.rcv_adv - self.rcv_nxt) & M
+            if adv >= 0x80000000:
+                adv = 0
+            lo = rb + (adv if adv > self.ooo_bytes else self.ooo_bytes)
+            if lo < t.mss:
+                lo = t.mss
+            if new < lo:
+                new = lo
+            if new >= cur:
+                return
+            t.count("tcp_rcv_shrunk")
+        self.rcv_max = new
+
     def _wnd_field(self):
         # Advertise free receive buffer, never shrinking the right edge already offered.
+        self._size_rcv()
         free = self.rcv_max - len(self.rcvbuf)
         adv = (self.rcv_adv - self.rcv_nxt) & M
         if adv >= 0x80000000:
@@ -200,7 +285,7 @@ class Flow:
                 d = t
         self.deadline = d
         if d is not None:
-            self.tcp._timer_changed(d)
+            self.tcp._schedule(self, d)
 
     def _wake(self, name, exc=None):
         p = getattr(self, name)
@@ -226,18 +311,36 @@ class Flow:
         self.t_rexmt = self.t_delack = self.t_persist = self.t_keep = self.t_2msl = None
         self.t_tlp = self.t_rack = None
         self.deadline = None
+        # nothing unsent or out of order can be delivered now: give it back, since the app
+        # may hold the Flow long after its charge went to zero (received data stays: read
+        # returns it before the error or EOF)
+        self.sndbuf = bytearray()
+        self.sb_off = 0
+        self.ooo = []
+        self.ooo_bytes = 0
         self.tcp._remove(self)
         self._wake_all()
 
     def _challenge_ack(self):
-        if self.tcp._challenge_ok():
-            self.tcp.count("tcp_challenge_ack")
-            self._xmit(self.snd_nxt, ACK)
-        else:
-            self.tcp.count("tcp_challenge_ack_limited")
+        # RFC 5961 section 7 rate limit, per connection: a budget shared by all flows lets
+        # an attacker count its own challenge ACKs to learn whether a spoofed segment hit
+        # another connection's window (CVE-2016-5696)
+        t = self.tcp
+        now = t.now()
+        if now - self.cha_t >= 1.0:
+            self.cha_t = now
+            self.cha_n = 0
+        if self.cha_n >= t.cha_limit:
+            t.count("tcp_challenge_ack_limited")
+            return
+        self.cha_n += 1
+        t.count("tcp_challenge_ack")
+        self._xmit(self.snd_nxt, ACK)
 
     def _enter_time_wait(self):
         self.state = TIME_WAIT
+        self.ooo = []  # nothing more can arrive in sequence: TIME_WAIT keeps the object only
+        self.ooo_bytes = 0
         self.t_rexmt = self.t_persist = self.t_keep = self.t_tlp = self.t_rack = None
         self.t_2msl = self.tcp.now() + 2 * self.tcp.msl
         self.tcp._time_wait(self)
@@ -282,6 +385,28 @@ class Flow:
         self.snd_ws_ok = True
         self.rcv_ws = self.tcp.rcv_ws
         self.send_syn()
+
+    def open_cookie(self, seg, irs, mss, wscale, sack):
+        """Become ESTABLISHED from a valid SYN-cookie ACK (our SYN-ACK offered one MSS of
+        window and the options decoded from the cookie), then take the segment's data."""
+        self.irs = irs
+        self.rcv_nxt = (irs + 1) & M
+        self.rcv_adv = (self.rcv_nxt + self.tcp.mss) & M
+        self.snd_ws_ok = wscale is not None
+        if self.snd_ws_ok:
+            self.snd_ws = wscale
+            self.rcv_ws = self.tcp.rcv_ws
+        self.sack_ok = sack
+        self._set_mss(mss)
+        una = (self.iss + 1) & M
+        self.snd_una = self.snd_nxt = self.snd_max = una
+        self.rexmt_next = self.recover = una
+        self.snd_wnd = self.max_snd_wnd = seg.wnd << self.snd_ws
+        self.snd_wl1 = seg.seq
+        self.snd_wl2 = seg.ack
+        self._established()
+        if self.state != CLOSED:
+            self.on_segment(seg)
 
     def _in_syn_sent(self, seg):
         fl = seg.flags
@@ -365,6 +490,10 @@ class Flow:
         now = self.tcp.now()
         self.last_rx = now
         self.keep_probes = 0
+        self.probe_out = False
+        if st == FIN_WAIT_2 and not self.orphaned and self.t_2msl is not None:
+            # half-closed and the app may still read: give up on a silent peer only
+            self.t_2msl = now + FIN_WAIT_2_TIMEOUT
         if st == SYN_SENT:
             self._in_syn_sent(seg)
             return
@@ -445,6 +574,7 @@ class Flow:
             if wnd:
                 self.t_persist = None
                 self.persist_n = 0
+                self.zw_since = None
         if self.state == CLOSED:
             return
         self._fin_acked_transition()
@@ -486,7 +616,11 @@ class Flow:
         if d:
             self.sb_off += d
             self.buf_seq = (self.buf_seq + d) & M
-            if self.sb_off >= COMPACT and self.sb_off * 2 >= len(self.sndbuf):
+            if self.sb_off >= len(self.sndbuf):
+                self.sndbuf = bytearray()  # all acked: give the memory back at once
+                self.sb_off = 0
+            elif (self.sb_off >= COMPACT or self.sb_off >= self.sndbuf_max >> 1) and \
+                    self.sb_off * 2 >= len(self.sndbuf):
                 self.sndbuf = self.sndbuf[self.sb_off:]  # MicroPython has no del b[:n]
                 self.sb_off = 0
         self.snd_una = ack
@@ -630,8 +764,9 @@ class Flow:
         if off > held or not lt(seq, self.snd_max):
             return 0
         n = held - off
-        if n > self.mss:
-            n = self.mss
+        room = self._seg_room()
+        if n > room:
+            n = room
         if limit is not None and n > limit:
             n = limit
         fin = self.fin_queued and off + n == held
@@ -669,18 +804,27 @@ class Flow:
             data = data[:room]
             n = room
             fin = 0
+        if n and not self.orphaned and not self._rx_room(n):
+            self.tcp.count("tcp_rcv_drop_memory")
+            self._xmit(self.snd_nxt, ACK)  # the window it shows has shrunk with memory
+            return
         if seq != nxt:
             self._store_ooo(seq, data, fin)
             self._xmit(self.snd_nxt, ACK)  # immediate duplicate ACK drives fast retransmit
             return
         if n:
-            self.rcvbuf += data
+            if not self.orphaned:
+                self.rcvbuf += data
             self.rcv_nxt = (nxt + n) & M
         if fin:
             self._rx_fin()
         filled = False
         if self.ooo:
             filled = self._drain_ooo()
+            if self.orphaned:
+                self.rcvbuf = bytearray()
+        if self.orphaned and n:
+            self.tcp.count("tcp_orphan_data")  # nobody will read it: acked and dropped
         self._wake("_rd_wait")
         if self.fin_rcvd or filled:
             self._xmit(self.snd_nxt, ACK)
@@ -696,7 +840,7 @@ class Flow:
         self.tcp.count("tcp_ooo")
         self.last_ooo = seq
         n = len(data)
-        if len(self.ooo) >= MAX_OOO or self.ooo_bytes + n > self.rcv_max:
+        if len(self.ooo) >= MAX_OOO or self.ooo_bytes + n > self.rcv_max - len(self.rcvbuf):
             self.tcp.count("tcp_ooo_dropped")
             return
         i = 0
@@ -762,7 +906,7 @@ class Flow:
         held = len(buf) - self.sb_off
         cw = self.cwnd + self.lt_extra
         wnd = self.snd_wnd if self.snd_wnd < cw else cw
-        mss = self.mss
+        mss = self._seg_room()
         sent = False
         while True:
             off = (self.snd_nxt - self.buf_seq) & M
@@ -806,8 +950,18 @@ class Flow:
         if (not sent and self.snd_wnd == 0 and self.snd_nxt == self.snd_una
                 and self.t_persist is None and self.t_rexmt is None
                 and (held or self.fin_queued)):
-            self.t_persist = self.tcp.now() + self.rto.value()
+            now = self.tcp.now()
+            self.t_persist = now + self.rto.value()
+            if self.zw_since is None:
+                self.zw_since = now
         self._retime()
+
+    def _seg_room(self):
+        # payload per segment: the MSS less a SACK option's room when one will ride along
+        # (RFC 6691: the MSS counts no options), so no segment outgrows the path MTU
+        if self.ooo and self.sack_ok:
+            return self.mss - SACK_ROOM
+        return self.mss
 
     def _arm_tlp(self, now):
         # RFC 8985 7.2: probe after 2 SRTT (plus the peer's delayed ACK for one segment)
@@ -895,10 +1049,12 @@ class Flow:
             return
         if self.snd_una == self.snd_max:
             return
-        if self.retries > MAX_RETRIES:
-            self.tcp.count("tcp_timeout")
-            self.tcp._send_rst(self.lip, self.rip, self.lport, self.rport, self.snd_nxt, 0, 0)
-            self._drop(ETIMEDOUT)
+        if self.orphaned:
+            if self.retries > ORPHAN_RETRIES or now - self.last_rx >= ORPHAN_SILENCE - 1e-3:
+                self._give_up("tcp_timeout")
+                return
+        elif self.retries > MAX_RETRIES:
+            self._give_up("tcp_timeout")
             return
         self.tcp.count("tcp_rto")
         flight = (self.snd_max - self.snd_una) & M
@@ -913,14 +1069,40 @@ class Flow:
         self.snd_nxt = self.snd_una  # go back: resend from the first unacked byte
         self.tcp.count("tcp_rexmt")
         self.output()
+        if self.orphaned and self.t_rexmt is not None:
+            lim = self.last_rx + ORPHAN_SILENCE
+            if lim < self.t_rexmt:  # the next timeout comes no later than the give-up time
+                self.t_rexmt = lim if lim > now else now + 0.01
 
     def _on_persist(self, now):
         # zero-window probe: an old sequence number makes the peer answer with its window
+        if self.probe_out and now - self.last_rx >= PERSIST_TIMEOUT - 1e-3:
+            self._give_up("tcp_persist_timeout")  # not a reader, a silent peer
+            return
+        if (self.orphaned and self.zw_since is not None
+                and now - self.zw_since >= ORPHAN_ZW_TIMEOUT - 1e-3):
+            self._give_up("tcp_orphan_zw_timeout")  # nobody is left to wait for it
+            return
         self.tcp.count("tcp_window_probe")
         self._xmit((self.snd_una - 1) & M, ACK)
+        self.probe_out = True
         self.persist_n += 1
         iv = self.rto.value() * (1 << min(self.persist_n, 10))
-        self.t_persist = now + (iv if iv < MAX_PERSIST else MAX_PERSIST)
+        t = now + (iv if iv < MAX_PERSIST else MAX_PERSIST)
+        # the next probe comes no later than the moment the peer would be given up on
+        lim = self.last_rx + PERSIST_TIMEOUT
+        if self.orphaned and self.zw_since is not None:
+            z = self.zw_since + ORPHAN_ZW_TIMEOUT
+            if z < lim:
+                lim = z
+        if lim < t:
+            t = lim if lim > now else now + 0.01
+        self.t_persist = t
+
+    def _give_up(self, why):
+        self.tcp.count(why)
+        self.tcp._send_rst(self.lip, self.rip, self.lport, self.rport, self.snd_nxt, 0, 0)
+        self._drop(ETIMEDOUT)
 
     def _on_keep(self, now):
         idle = now - self.last_rx
@@ -963,7 +1145,17 @@ class Flow:
         return False
 
     def send_space(self):
-        return self.sndbuf_max - (len(self.sndbuf) - self.sb_off)
+        """Bytes send_nowait would take now: the send buffer's room, and beyond the flow's
+        prepaid MSS only what the memory budget has spare."""
+        space = self.sndbuf_max - (len(self.sndbuf) - self.sb_off)
+        t = self.tcp
+        n = len(self.sndbuf)
+        room = t.spare()
+        if room < 0:
+            room = 0
+        if n < t.mss:
+            room += t.mss - n
+        return space if space < room else room
 
     def send_nowait(self, data):
         """Queue as much of data as fits; returns the number of bytes taken."""
@@ -980,6 +1172,7 @@ class Flow:
             data = memoryview(data)[:n]
         self.sndbuf += data
         self.output()
+        self._charge()
         return n
 
     def recv_nowait(self, n=None):
@@ -992,6 +1185,7 @@ class Flow:
             else:
                 out = bytes(buf[:n])
                 self.rcvbuf = buf[n:]
+            self._charge()
             self._window_update()
             return out
         if self.error:
@@ -1026,6 +1220,70 @@ class Flow:
             return
         self.fin_queued = True
         self.output()
+
+    def orphan(self):
+        """The app is done with the flow (its handler returned): FIN after the queued data;
+        what still arrives is acked and dropped, and the peer has ORPHAN_RETRIES (at most
+        ORPHAN_SILENCE s of silence) and ORPHAN_ZW_TIMEOUT s of zero window to take the rest;
+        FIN_WAIT_2 is not prolonged by the peer's segments."""
+        self.orphaned = True
+        if self.rcvbuf:
+            self.rcvbuf = bytearray()
+            self._charge()
+        self.shutdown()
+
+    def stall_rank(self, now):
+        """How much this flow deserves eviction when memory is short (smaller first):
+        1 a peer that answers nothing while data waits (an unanswered zero-window probe, or
+        repeated retransmissions), 2 an orphan still waiting on its peer, 3 a zero window
+        held for ZW_VICTIM s (RFC 6429 lets a sender reclaim it); 0 never (progressing)."""
+        st = self.state
+        if st < ESTABLISHED or st == TIME_WAIT:
+            return 0
+        if now - self.last_rx < RECLAIM_IDLE:
+            return 0
+        if self.probe_out or self.retries >= 2:
+            return 1
+        if self.orphaned:
+            return 2
+        if self.zw_since is not None and now - self.zw_since >= ZW_VICTIM:
+            return 3
+        return 0
+
+    def path_mtu(self, mtu):
+        """ICMP fragmentation needed (RFC 1191): smaller segments from now on. mtu 0 (an
+        old router that does not say) takes the next plateau below the current size."""
+        t = self.tcp
+        cur = self.mss + 40
+        if not mtu:
+            for p in PMTU_PLATEAUS:
+                if p < cur:
+                    mtu = p
+                    break
+        if mtu < PMTU_MIN:
+            mtu = PMTU_MIN  # RFC 5927 7.2: a forged tiny MTU must not cripple the flow
+        mss = mtu - 40
+        if mss >= self.mss:
+            t.count("tcp_pmtu_ignored")
+            return
+        t.count("tcp_pmtu_lowered")
+        self.mss_cap = mss
+        self.mss = mss
+        if self.state >= ESTABLISHED and self.snd_una != self.snd_max:
+            # resend what is in flight at the new size: the path dropped it, no congestion
+            self.rtt_seq = None
+            self.snd_nxt = self.snd_una
+            self.output()
+
+    def unreachable(self, code):
+        """ICMP destination unreachable (RFC 1122 4.2.3.9, RFC 5927): fatal while the
+        connection is still opening (SYN_SENT), a soft error once it is synchronized."""
+        if self.state == SYN_SENT:
+            self.tcp.count("tcp_icmp_unreach_abort")
+            self._drop(UNREACH_ERRNO.get(code, EHOSTUNREACH))
+        else:
+            self.tcp.count("tcp_icmp_soft_error")
+            self.soft_error = UNREACH_ERRNO.get(code, EHOSTUNREACH)
 
     def abort(self):
         """Reset the connection now."""
