@@ -21,10 +21,13 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 PYLIB = os.path.join(ROOT, "pylib")
 COMPAT = os.path.join(PYLIB, "compat")
 # What the asyncio tests need in the image: `import asyncio` (pylib/compat) is
-# morgana.aio, over morgana.sched with the Xen platform.
+# morgana.aio, over morgana.sched with the Xen platform (streams register their servers'
+# shutdown hooks with morgana.lifecycle). tests/mpsuite checks no asyncio test is skipped
+# in the guest, so a module missing here fails loudly.
 ASYNCIO_MODULES = [(COMPAT, "asyncio/__init__.py"), (COMPAT, "uasyncio.py"),
                    (PYLIB, "morgana/__init__.py"), (PYLIB, "morgana/sched.py"),
-                   (PYLIB, "morgana/plat_xen.py"), (PYLIB, "morgana/net/__init__.py")]
+                   (PYLIB, "morgana/plat_xen.py"), (PYLIB, "morgana/net/__init__.py"),
+                   (PYLIB, "morgana/lifecycle.py"), (PYLIB, "morgana/logs.py")]
 
 # Tests that cannot run through exec() of their source in one long-lived interpreter,
 # whatever the port: they are left out of both runs (the comparison stays like for like).
