@@ -198,6 +198,15 @@ class FS:
             pair = self._dirpair(e, path)
         return pair
 
+    async def _lookup_existing(self, path, verb):
+        """_lookup of an entry that must exist and not be the root (what verb acts on)."""
+        r = await self._lookup(path)
+        if r[1] is None:
+            raise OSError(EINVAL, "cannot %s the root" % verb)
+        if not r[4]:
+            raise OSError(ENOENT, "no such file or directory: %r" % (path,))
+        return r
+
     async def _lookup(self, path):
         """(parent pair, name, md, id, found, chain); name None for the root."""
         parts = _split(path)
@@ -373,11 +382,7 @@ class FS:
         await self.lock.acquire()
         self.trim()
         try:
-            dpair, name, md, i, found, ch = await self._lookup(path)
-            if name is None:
-                raise OSError(EINVAL, "cannot remove the root")
-            if not found:
-                raise OSError(ENOENT, "no such file or directory: %r" % (path,))
+            dpair, name, md, i, found, ch = await self._lookup_existing(path, "remove")
             e = md.state.entries[i]
             first = None
             if e.typ == D.T_DIR:
@@ -402,11 +407,7 @@ class FS:
         await self.lock.acquire()
         self.trim()
         try:
-            sp, sname, smd, si, sfound, sch = await self._lookup(old)
-            if sname is None:
-                raise OSError(EINVAL, "cannot rename the root")
-            if not sfound:
-                raise OSError(ENOENT, "no such file or directory: %r" % (old,))
+            sp, sname, smd, si, sfound, sch = await self._lookup_existing(old, "rename")
             op = _split(old)
             np = _split(new)
             if op == np:
